@@ -1,0 +1,105 @@
+/**
+ * Environment → typed, validated configuration. Every problem names the variable that caused it,
+ * so a bad deployment fails at start with a message an operator can act on.
+ */
+
+export interface GatewayConfig {
+  /** Port the GraphQL server listens on (0 picks a free one). */
+  port: number;
+  /** Host the GraphQL server binds to. */
+  host: string;
+  /** Kibo base URL (scheme + host, without `/api`); undefined starts the embedded emulator. */
+  kiboBaseUrl: string | undefined;
+  upstream: UpstreamConfig;
+  /** Derive `responseFields` from the selection set; off only to measure what it saves. */
+  projection: boolean;
+  /** How long SIGTERM waits for in-flight requests before closing connections. */
+  shutdownGraceMs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export interface UpstreamConfig {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** Responses larger than this are refused rather than buffered. */
+  maxResponseBytes: number;
+  /** Keep-alive connections held open to Kibo. */
+  connections: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  return {
+    port: integer(env, 'PORT', 4000, { min: 0, max: 65535 }),
+    host: env.HOST?.trim() || '0.0.0.0',
+    kiboBaseUrl: baseUrl(env, 'KIBO_BASE_URL'),
+    upstream: {
+      connectTimeoutMs: integer(env, 'KIBO_CONNECT_TIMEOUT_MS', 2_000, { min: 1 }),
+      headersTimeoutMs: integer(env, 'KIBO_HEADERS_TIMEOUT_MS', 5_000, { min: 1 }),
+      bodyTimeoutMs: integer(env, 'KIBO_BODY_TIMEOUT_MS', 5_000, { min: 1 }),
+      maxResponseBytes: integer(env, 'KIBO_MAX_RESPONSE_BYTES', 4 * 1024 * 1024, { min: 1024 }),
+      connections: integer(env, 'KIBO_CONNECTIONS', 32, { min: 1, max: 1024 }),
+    },
+    projection: boolean(env, 'PROJECTION', true),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+}
+
+function integer(env: Env, name: string, fallback: number, range: { min?: number; max?: number }): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (range.min !== undefined && value < range.min) throw new ConfigError(name, `must be at least ${range.min}, got ${value}`);
+  if (range.max !== undefined && value > range.max) throw new ConfigError(name, `must be at most ${range.max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function baseUrl(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute URL such as https://t12345.sb.usc1.gcp.kibocommerce.com, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `must use http or https, got "${url.protocol}"`);
+  }
+  if (url.search || url.hash) throw new ConfigError(name, 'must not carry a query string or fragment');
+  // The spec's server URL is `{baseUrl}/api`; accept either form and keep the bare origin + path prefix.
+  return url.href.replace(/\/+$/, '').replace(/\/api$/, '');
+}

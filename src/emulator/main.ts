@@ -1,0 +1,20 @@
+/** `npm run emulator`: the Kibo emulator on its own, for poking at the REST side directly. */
+import { DEMO } from './demo-data.js';
+import { startEmulator } from './server.js';
+
+const port = Number(process.env.EMULATOR_PORT ?? 4010);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`Invalid configuration: EMULATOR_PORT must be a port number, got "${process.env.EMULATOR_PORT}"`);
+  process.exit(1);
+}
+
+const emulator = await startEmulator({ port, host: process.env.EMULATOR_HOST ?? '127.0.0.1' });
+console.log(`Kibo emulator listening on ${emulator.url}`);
+console.log(
+  `Try: curl -X PUT '${emulator.url}/api/platform/adminuser/authtickets/tenants?tenantId=${DEMO.tenantIds.first + 1}&responseFields=accessToken,tenant(id,name)' ` +
+    `-H 'Authorization: Bearer ${DEMO.appToken}' -H 'Content-Type: application/json' -d '{"refreshToken":"${DEMO.refreshToken}"}'`,
+);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void emulator.close().then(() => process.exit(0)));
+}

@@ -1,0 +1,26 @@
+/** How the emulator answers: JSON bodies, and errors in the shape Kibo's APIs use. */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+
+export type TicketContentType = 'application/json' | 'text/json' | 'text/plain';
+
+export function sendJson(response: ServerResponse, status: number, body: unknown, contentType: TicketContentType = 'application/json', headers: OutgoingHttpHeaders = {}): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    ...headers,
+    'content-type': `${contentType}; charset=utf-8`,
+    'content-length': Buffer.byteLength(payload),
+  });
+  response.end(payload);
+}
+
+/** Kibo's error envelope: a message, a machine-readable code and name/value details. */
+export function sendKiboError(
+  response: ServerResponse,
+  status: number,
+  errorCode: string,
+  message: string,
+  additionalErrorData: Array<{ name: string; value: string }> = [],
+  headers: OutgoingHttpHeaders = {},
+): void {
+  sendJson(response, status, { message, errorCode, applicationName: 'AdminUser', additionalErrorData, items: [] }, 'application/json', headers);
+}
