@@ -22,6 +22,8 @@ export interface UpstreamConfig {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** Deadline for the whole exchange, so a trickling body cannot outlast it. */
+  requestTimeoutMs: number;
   /** Responses larger than this are refused rather than buffered. */
   maxResponseBytes: number;
   /** Keep-alive connections held open to Kibo. */
@@ -51,6 +53,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       connectTimeoutMs: integer(env, 'KIBO_CONNECT_TIMEOUT_MS', 2_000, { min: 1 }),
       headersTimeoutMs: integer(env, 'KIBO_HEADERS_TIMEOUT_MS', 5_000, { min: 1 }),
       bodyTimeoutMs: integer(env, 'KIBO_BODY_TIMEOUT_MS', 5_000, { min: 1 }),
+      requestTimeoutMs: integer(env, 'KIBO_REQUEST_TIMEOUT_MS', 8_000, { min: 1 }),
       maxResponseBytes: integer(env, 'KIBO_MAX_RESPONSE_BYTES', 4 * 1024 * 1024, { min: 1024 }),
       connections: integer(env, 'KIBO_CONNECTIONS', 32, { min: 1, max: 1024 }),
     },

@@ -1,0 +1,21 @@
+/** The Pothos SchemaBuilder and its configuration; types register themselves from src/schema/. */
+import SchemaBuilder from '@pothos/core';
+import type { KiboClient } from './kibo/client.js';
+
+export interface GatewayContext {
+  /** The incoming HTTP request, as Yoga hands it over (fetch API). */
+  request: Request;
+  kibo: KiboClient;
+  /** Off only to measure what projection saves; Kibo then sends whole tickets. */
+  projection: boolean;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GatewayContext;
+  // Spec properties are non-null unless the spec marks them `nullable`, so every exception is written out.
+  DefaultFieldNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({ defaultFieldNullability: false });

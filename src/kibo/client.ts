@@ -1,0 +1,191 @@
+/**
+ * The Kibo REST client: one keep-alive undici Pool, strict timeouts, a cap on what it will buffer,
+ * and one outcome per call — a ticket or a KiboError. It never retries: a refresh mints tokens, so
+ * repeating it is the caller's decision, not ours.
+ */
+import { Pool } from 'undici';
+import type { UpstreamConfig } from '../config.js';
+import { KiboError, kiboStatusError, parseRetryAfter, unavailable, type KiboErrorDetails } from './errors.js';
+import type { KiboTicket } from './types.js';
+
+export interface RefreshTicketCall {
+  tenantId: number;
+  /** Kibo's projection; undefined asks for the full ticket. */
+  responseFields?: string | undefined;
+  /** The caller's `Authorization` header, forwarded unchanged. */
+  authorization: string;
+  refreshToken: string;
+  /** The GraphQL request's signal: when the client goes away, so does the upstream call. */
+  signal?: AbortSignal | undefined;
+}
+
+/** What one upstream exchange cost, for logs and the benchmark; never carries credentials. */
+export interface UpstreamCallEvent {
+  tenantId: number;
+  status: number | undefined;
+  code: string | undefined;
+  responseBytes: number;
+  durationMs: number;
+}
+
+const TICKET_PATH = '/api/platform/adminuser/authtickets/tenants';
+const TICKET_CONTENT_TYPES = new Set(['application/json', 'text/json', 'text/plain']);
+/** Error bodies only need Kibo's code and message. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+export class KiboClient {
+  private readonly pool: Pool;
+  private readonly pathPrefix: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly config: UpstreamConfig,
+    private readonly onCall?: (event: UpstreamCallEvent) => void,
+  ) {
+    const url = new URL(baseUrl);
+    this.pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(url.origin, {
+      connections: config.connections,
+      connect: { timeout: config.connectTimeoutMs },
+      headersTimeout: config.headersTimeoutMs,
+      bodyTimeout: config.bodyTimeoutMs,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  async refreshAuthTicket(call: RefreshTicketCall): Promise<KiboTicket> {
+    const started = performance.now();
+    const event: UpstreamCallEvent = { tenantId: call.tenantId, status: undefined, code: undefined, responseBytes: 0, durationMs: 0 };
+    try {
+      return await this.exchange(call, event);
+    } catch (error) {
+      const failure = error instanceof KiboError ? error : this.classify(error, call.signal);
+      event.code = failure.code;
+      throw scrubbed(failure, [call.authorization, call.refreshToken]);
+    } finally {
+      event.durationMs = performance.now() - started;
+      this.onCall?.(event);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private async exchange(call: RefreshTicketCall, event: UpstreamCallEvent): Promise<KiboTicket> {
+    const query = new URLSearchParams({ tenantId: String(call.tenantId) });
+    if (call.responseFields !== undefined) query.set('responseFields', call.responseFields);
+
+    const signal = call.signal ? AbortSignal.any([call.signal, AbortSignal.timeout(this.config.requestTimeoutMs)]) : AbortSignal.timeout(this.config.requestTimeoutMs);
+    const response = await this.pool.request({
+      method: 'PUT',
+      path: `${this.pathPrefix}${TICKET_PATH}?${query}`,
+      headers: {
+        authorization: call.authorization,
+        'content-type': 'application/json',
+        accept: 'application/json, text/json;q=0.9, text/plain;q=0.8',
+      },
+      body: JSON.stringify({ refreshToken: call.refreshToken }),
+      signal,
+    });
+    event.status = response.statusCode;
+
+    const contentType = String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      if (!TICKET_CONTENT_TYPES.has(contentType)) {
+        await response.body.dump();
+        throw unavailable(`unexpected content type ${contentType || '(none)'}`);
+      }
+      const payload = await readCapped(response.body, this.config.maxResponseBytes, response.headers['content-length']);
+      event.responseBytes = payload.length;
+      return parseTicket(payload.toString('utf8'));
+    }
+
+    const details = await readErrorDetails(response.body, contentType);
+    details.retryAfterSeconds = parseRetryAfter(header(response.headers['retry-after']));
+    throw kiboStatusError(response.statusCode, details);
+  }
+
+  private classify(error: unknown, callerSignal: AbortSignal | undefined): KiboError {
+    if (callerSignal?.aborted) return unavailable('the request was cancelled');
+    const code = (error as { code?: string; name?: string }).code ?? (error as { name?: string }).name;
+    switch (code) {
+      case 'UND_ERR_CONNECT_TIMEOUT':
+        return unavailable('connect timeout');
+      case 'UND_ERR_HEADERS_TIMEOUT':
+      case 'UND_ERR_BODY_TIMEOUT':
+      case 'TimeoutError':
+        return unavailable('timeout');
+      case 'ECONNREFUSED':
+        return unavailable('connection refused');
+      case 'UND_ERR_SOCKET':
+      case 'ECONNRESET':
+      case 'EPIPE':
+        return unavailable('connection reset');
+      default:
+        // A signal aborted by AbortSignal.timeout surfaces as the timeout's reason.
+        return (error as Error)?.name === 'TimeoutError' ? unavailable('timeout') : unavailable('request failed');
+    }
+  }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number, declaredLength: string | string[] | undefined): Promise<Buffer> {
+  if (Number(header(declaredLength)) > limit) {
+    body.destroy();
+    throw unavailable('response too large');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw unavailable('response too large');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function parseTicket(text: string): KiboTicket {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw unavailable('malformed JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw unavailable('the answer is not a ticket');
+  return parsed as KiboTicket;
+}
+
+async function readErrorDetails(body: AsyncIterable<Buffer> & { destroy(): unknown }, contentType: string): Promise<KiboErrorDetails> {
+  try {
+    const text = (await readCapped(body, MAX_ERROR_BODY_BYTES, undefined)).toString('utf8');
+    if (!contentType.includes('json') || !text) return {};
+    const parsed = JSON.parse(text) as { errorCode?: unknown; message?: unknown };
+    return {
+      kiboErrorCode: typeof parsed.errorCode === 'string' ? parsed.errorCode : undefined,
+      kiboMessage: typeof parsed.message === 'string' ? parsed.message : undefined,
+    };
+  } catch {
+    // An error body we cannot read still has a status worth reporting.
+    return {};
+  }
+}
+
+/** Kibo's message is passed on to the client, so it must not echo back what the caller sent. */
+function scrubbed(error: KiboError, secrets: string[]): KiboError {
+  const message = error.details.kiboMessage;
+  if (!message) return error;
+  let clean = message;
+  for (const secret of secrets) {
+    const bare = secret.replace(/^Bearer\s+/i, '');
+    if (bare.length >= 4) clean = clean.split(bare).join('[redacted]');
+  }
+  if (clean !== message) error.details.kiboMessage = clean;
+  return error;
+}

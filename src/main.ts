@@ -1,0 +1,45 @@
+/** `npm start`: reads the environment, starts the embedded emulator if Kibo is not configured, serves. */
+import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
+import { DEMO } from './emulator/demo-data.js';
+import { startEmulator, type RunningEmulator } from './emulator/server.js';
+import { startGateway } from './gateway.js';
+import { createLogger } from './logger.js';
+
+let config: GatewayConfig;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+let emulator: RunningEmulator | undefined;
+let kiboBaseUrl = config.kiboBaseUrl;
+if (!kiboBaseUrl) {
+  emulator = await startEmulator();
+  kiboBaseUrl = emulator.url;
+  logger.info({ emulator: emulator.url }, 'KIBO_BASE_URL is not set: started the embedded Kibo emulator with its demo identity');
+}
+
+const gateway = await startGateway({
+  config,
+  kiboBaseUrl,
+  logger,
+  graphiqlHeaders: emulator ? { Authorization: `Bearer ${DEMO.appToken}`, 'X-Kibo-Refresh-Token': DEMO.refreshToken } : undefined,
+});
+logger.info({ graphiql: `http://localhost:${gateway.port}/graphql`, kibo: emulator ? 'embedded emulator' : kiboBaseUrl }, `GraphiQL is at http://localhost:${gateway.port}/graphql`);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
+    void gateway
+      .stop()
+      .then(() => emulator?.close())
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
+  });
+}
