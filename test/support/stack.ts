@@ -1,0 +1,83 @@
+/**
+ * The whole product on ephemeral loopback ports — a real emulator and a real gateway — plus the
+ * means to talk to it over HTTP (undici) and to see what it logged and what Kibo received.
+ */
+import { Writable } from 'node:stream';
+import { request } from 'undici';
+import { loadConfig, type GatewayConfig } from '../../src/config.js';
+import { DEMO } from '../../src/emulator/demo-data.js';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/server.js';
+import { startGateway, type RunningGateway } from '../../src/gateway.js';
+import type { UpstreamCallEvent } from '../../src/kibo/client.js';
+import { createLogger } from '../../src/logger.js';
+
+export const DEMO_HEADERS = {
+  authorization: `Bearer ${DEMO.appToken}`,
+  'x-kibo-refresh-token': DEMO.refreshToken,
+} as const;
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: {
+    data?: T | null;
+    errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+  };
+}
+
+export interface Stack {
+  emulator: RunningEmulator;
+  gateway: RunningGateway;
+  /** Every log line the gateway wrote, raw. */
+  logs: string[];
+  upstreamCalls: UpstreamCallEvent[];
+  /** responseFields of the ticket requests the emulator received since the last reset. */
+  receivedResponseFields(): Array<string | null>;
+  resetRecords(): void;
+  graphql<T = Record<string, unknown>>(query: string, options?: { variables?: Record<string, unknown>; headers?: Record<string, string>; signal?: AbortSignal }): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: { env?: Record<string, string>; emulator?: EmulatorOptions } = {}): Promise<Stack> {
+  const emulator = await startEmulator({ faultInjection: true, ...options.emulator });
+  const config: GatewayConfig = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...options.env });
+  const logs: string[] = [];
+  const logSink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const upstreamCalls: UpstreamCallEvent[] = [];
+  const gateway = await startGateway({
+    config,
+    kiboBaseUrl: emulator.url,
+    logger: createLogger(config.logLevel, logSink),
+    onUpstreamCall: (event) => upstreamCalls.push(event),
+  });
+
+  return {
+    emulator,
+    gateway,
+    logs,
+    upstreamCalls,
+    receivedResponseFields: () => emulator.received.filter((r) => r.method === 'PUT').map((r) => r.responseFields),
+    resetRecords: () => {
+      emulator.received.length = 0;
+      upstreamCalls.length = 0;
+    },
+    async graphql(query, { variables, headers = DEMO_HEADERS, signal } = {}) {
+      const response = await request(gateway.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+        signal,
+      });
+      return { status: response.statusCode, headers: response.headers, body: (await response.body.json()) as GraphQLResponse['body'] } as never;
+    },
+    async close() {
+      await gateway.stop(0);
+      await emulator.close();
+    },
+  };
+}
