@@ -1,0 +1,116 @@
+/**
+ * What Kibo is asked for: the exact responseFields the emulator received for a set of selections,
+ * next to the answer the client got.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack.close());
+beforeEach(() => stack.resetRecords());
+
+/** responseFields as a set of top-level-sorted parts, so order never matters to the assertion. */
+const sentFor = async (query: string, variables?: Record<string, unknown>) => {
+  const response = await stack.graphql(query, { variables });
+  expect(response.body.errors).toBeUndefined();
+  const sent = stack.receivedResponseFields();
+  expect(sent).toHaveLength(1);
+  return { sent: sent[0], data: response.body.data as Record<string, any> };
+};
+
+describe('responseFields derived from the selection set', () => {
+  it('asks for exactly accessToken,tenant(id,name,sites(id,name)) for that selection', async () => {
+    const { sent, data } = await sentFor('mutation { switchTenant(tenantId: 100002) { accessToken tenant { id name sites { id name } } } }');
+    expect(sent).toBe('accessToken,tenant(id,name,sites(id,name))');
+    expect(data.switchTenant.tenant).toMatchObject({ id: 100002, name: 'Fabrikam Outfitters' });
+    expect(data.switchTenant.tenant.sites).toHaveLength(5);
+    expect(typeof data.switchTenant.accessToken).toBe('string');
+  });
+
+  it.each([
+    ['aliases map back to their REST property', 'mutation { switchTenant(tenantId: 100002) { token: accessToken t: tenant { key: id } } }', 'accessToken,tenant(id)'],
+    [
+      'one field under two aliases with different sub-selections asks for the union',
+      'mutation { switchTenant(tenantId: 100002) { a: tenant { id } b: tenant { name sites { id } } } }',
+      'tenant(id,name,sites(id))',
+    ],
+    ['a field selected twice is asked for once', 'mutation { switchTenant(tenantId: 100002) { accessToken accessToken tenant { id } tenant { id } } }', 'accessToken,tenant(id)'],
+    [
+      'named fragments, including nested ones',
+      'mutation { switchTenant(tenantId: 100002) { ...T } } fragment T on TenantAdminUserAuthTicket { tenant { ...S } } fragment S on Tenant { sites { id } }',
+      'tenant(sites(id))',
+    ],
+    [
+      'inline fragments, with and without a type condition',
+      'mutation { switchTenant(tenantId: 100002) { ... on TenantAdminUserAuthTicket { accessToken } ... { user { userName } } } }',
+      'accessToken,user(userName)',
+    ],
+    ['__typename never goes upstream', 'mutation { switchTenant(tenantId: 100002) { __typename tenant { __typename id } } }', 'tenant(id)'],
+    ['only __typename still sends a minimal projection', 'mutation { switchTenant(tenantId: 100002) { __typename } }', 'createdOn'],
+    ['an object with only __typename asks for its smallest property', 'mutation { switchTenant(tenantId: 100002) { user { __typename } } }', 'user(userId)'],
+    [
+      'lists nest element-wise',
+      'mutation { switchTenant(tenantId: 100002) { availableTenants { id masterCatalogs { catalogs { name } } } } }',
+      'availableTenants(id,masterCatalogs(catalogs(name)))',
+    ],
+    ['a computed field asks for what it reads', 'mutation { switchTenant(tenantId: 100002) { accessTokenExpiresIn tenant { isExpired } } }', 'accessTokenExpiration,tenant(expiry)'],
+    [
+      'a computed field and the field it reads together ask once',
+      'mutation { switchTenant(tenantId: 100002) { accessTokenExpiresIn accessTokenExpiration } }',
+      'accessTokenExpiration',
+    ],
+  ])('%s', async (_case, query, expected) => {
+    const { sent } = await sentFor(query);
+    expect(sent).toBe(expected);
+  });
+
+  it.each([
+    [{ withSites: true, withoutUser: false }, 'tenant(id,sites(name)),user(userName)'],
+    [{ withSites: false, withoutUser: true }, 'tenant(id)'],
+  ])('honours @include and @skip with variables %j', async (variables, expected) => {
+    const { sent, data } = await sentFor(
+      'mutation($withSites: Boolean!, $withoutUser: Boolean!) { switchTenant(tenantId: 100002) { tenant { id sites @include(if: $withSites) { name } } user @skip(if: $withoutUser) { userName } } }',
+      variables,
+    );
+    expect(sent).toBe(expected);
+    expect('sites' in data.switchTenant.tenant).toBe(variables.withSites);
+    expect('user' in data.switchTenant).toBe(!variables.withoutUser);
+  });
+
+  it('honours literal @skip/@include on fragments', async () => {
+    const { sent } = await sentFor(
+      'mutation { switchTenant(tenantId: 100002) { ... on TenantAdminUserAuthTicket @skip(if: true) { accessToken } ...F @include(if: true) } } fragment F on TenantAdminUserAuthTicket { createdOn }',
+    );
+    expect(sent).toBe('createdOn');
+  });
+
+  it('answers the same as the full ticket would for the fields asked', async () => {
+    const selection = '{ tenant { id name domain isDevTenant sites { id name catalogId attributes { name value } } } user { userId userName } grantedBehaviors }';
+    const projected = await stack.graphql(`mutation { switchTenant(tenantId: 100007) ${selection} }`);
+    const full = await startStack({ env: { PROJECTION: 'false' } });
+    try {
+      const unprojected = await full.graphql(`mutation { switchTenant(tenantId: 100007) ${selection} }`);
+      expect(full.receivedResponseFields()).toEqual([null]);
+      expect(projected.body).toEqual(unprojected.body);
+    } finally {
+      await full.close();
+    }
+  });
+});
+
+describe('per-request dedupe', () => {
+  it('makes identical calls in one operation once', async () => {
+    const response = await stack.graphql('mutation { a: switchTenant(tenantId: 100002) { tenant { id } } b: switchTenant(tenantId: 100002) { tenant { id } } }');
+    expect(response.body.data).toEqual({ a: { tenant: { id: 100002 } }, b: { tenant: { id: 100002 } } });
+    expect(stack.receivedResponseFields()).toEqual(['tenant(id)']);
+  });
+
+  it('keeps calls for different tenants apart', async () => {
+    const response = await stack.graphql('mutation { a: switchTenant(tenantId: 100002) { tenant { id } } b: switchTenant(tenantId: 100003) { tenant { id } } }');
+    expect(response.body.data).toEqual({ a: { tenant: { id: 100002 } }, b: { tenant: { id: 100003 } } });
+    expect(stack.emulator.received.map((r) => r.tenantId)).toEqual(['100002', '100003']);
+  });
+});
