@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults: port 4000, the embedded emulator, projection on', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 4000, kiboBaseUrl: undefined, projection: true, logLevel: 'info' });
+    expect(config.upstream.requestTimeoutMs).toBeGreaterThanOrEqual(config.upstream.headersTimeoutMs);
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      KIBO_BASE_URL: 'https://t100.sb.usc1.gcp.kibocommerce.com/api/',
+      KIBO_CONNECT_TIMEOUT_MS: '100',
+      KIBO_HEADERS_TIMEOUT_MS: '200',
+      KIBO_BODY_TIMEOUT_MS: '300',
+      KIBO_REQUEST_TIMEOUT_MS: '400',
+      KIBO_MAX_RESPONSE_BYTES: '2048',
+      KIBO_CONNECTIONS: '4',
+      PROJECTION: 'off',
+      SHUTDOWN_GRACE_MS: '50',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      kiboBaseUrl: 'https://t100.sb.usc1.gcp.kibocommerce.com',
+      projection: false,
+      shutdownGraceMs: 50,
+      logLevel: 'warn',
+      upstream: { connectTimeoutMs: 100, headersTimeoutMs: 200, bodyTimeoutMs: 300, requestTimeoutMs: 400, maxResponseBytes: 2048, connections: 4 },
+    });
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['KIBO_BASE_URL', 'not a url'],
+    ['KIBO_BASE_URL', 'ftp://kibo.example'],
+    ['KIBO_BASE_URL', 'https://kibo.example/?tenant=1'],
+    ['KIBO_HEADERS_TIMEOUT_MS', '-1'],
+    ['KIBO_BODY_TIMEOUT_MS', '0'],
+    ['KIBO_MAX_RESPONSE_BYTES', '12'],
+    ['PROJECTION', 'maybe'],
+    ['LOG_LEVEL', 'loud'],
+  ])('names %s when it is %j', (variable, value) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(variable);
+    expect((thrown as Error).message).toContain(variable);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Every error class the gateway promises, over real HTTP: refusals it makes on its own (no upstream
+ * call), Kibo's refusals, and Kibo failing — each as a GraphQL error with extensions.code.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO } from '../../src/emulator/demo-data.js';
+import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
+
+const SWITCH = 'mutation($tenantId: Int!, $refreshToken: String) { switchTenant(tenantId: $tenantId, refreshToken: $refreshToken) { accessToken tenant { id } } }';
+
+/** Headers that make the emulator misbehave in the given way (see src/emulator/faults.ts). */
+const fault = (mode: string) => ({ authorization: `Bearer emulator-fault:${mode}`, 'x-kibo-refresh-token': DEMO.refreshToken });
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ env: { KIBO_HEADERS_TIMEOUT_MS: '400', KIBO_BODY_TIMEOUT_MS: '400', KIBO_REQUEST_TIMEOUT_MS: '600', KIBO_MAX_RESPONSE_BYTES: '65536' } });
+});
+afterAll(() => stack.close());
+beforeEach(() => stack.resetRecords());
+
+function singleError(body: { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }) {
+  expect(body.errors).toHaveLength(1);
+  return body.errors![0]!;
+}
+
+describe('refused by the gateway, without calling Kibo', () => {
+  it.each([
+    ['no Authorization header', { tenantId: 100002 }, { 'x-kibo-refresh-token': DEMO.refreshToken }, 'UNAUTHENTICATED'],
+    ['a non-Bearer Authorization header', { tenantId: 100002 }, { authorization: 'Basic abc', 'x-kibo-refresh-token': DEMO.refreshToken }, 'UNAUTHENTICATED'],
+    ['no refresh token anywhere', { tenantId: 100002 }, { authorization: DEMO_HEADERS.authorization }, 'UNAUTHENTICATED'],
+    ['tenantId 0', { tenantId: 0 }, DEMO_HEADERS, 'BAD_USER_INPUT'],
+    ['a negative tenantId', { tenantId: -5 }, DEMO_HEADERS, 'BAD_USER_INPUT'],
+    ['a tenantId beyond int32', { tenantId: 2 ** 31 }, DEMO_HEADERS, 'BAD_USER_INPUT'],
+    ['a fractional tenantId', { tenantId: 1.5 }, DEMO_HEADERS, 'BAD_USER_INPUT'],
+    ['a string tenantId', { tenantId: '100002' }, DEMO_HEADERS, 'BAD_USER_INPUT'],
+  ])('%s', async (_case, variables, headers, code) => {
+    const response = await stack.graphql(SWITCH, { variables, headers: headers as Record<string, string> });
+    expect(singleError(response.body).extensions?.code).toBe(code);
+    expect(stack.emulator.received).toHaveLength(0);
+  });
+
+  it('codes an out-of-range literal as BAD_USER_INPUT too', async () => {
+    const response = await stack.graphql('mutation { switchTenant(tenantId: 99999999999) { accessToken } }');
+    expect(singleError(response.body).extensions?.code).toBe('BAD_USER_INPUT');
+    expect(stack.emulator.received).toHaveLength(0);
+  });
+});
+
+describe('credentials', () => {
+  it('takes the refresh token from the argument before the header', async () => {
+    const response = await stack.graphql(SWITCH, {
+      variables: { tenantId: DEMO.narrowTenantId, refreshToken: DEMO.narrowRefreshToken },
+      headers: DEMO_HEADERS,
+    });
+    expect(response.body.data).toEqual({ switchTenant: { accessToken: expect.any(String), tenant: { id: DEMO.narrowTenantId } } });
+  });
+
+  it('forwards the caller’s bearer as is: a JWT minted by the last switch works for the next', async () => {
+    const first = await stack.graphql<{ switchTenant: { jwtAccessToken: string } }>('mutation { switchTenant(tenantId: 100001) { jwtAccessToken } }');
+    const jwt = first.body.data!.switchTenant.jwtAccessToken;
+    const next = await stack.graphql(SWITCH, { variables: { tenantId: 100009 }, headers: { authorization: `Bearer ${jwt}`, 'x-kibo-refresh-token': DEMO.refreshToken } });
+    expect(next.body.data).toMatchObject({ switchTenant: { tenant: { id: 100009 } } });
+  });
+});
+
+describe('refused by Kibo', () => {
+  it.each([
+    ['a tenant the user cannot access', { tenantId: 999999 }, DEMO_HEADERS, 'FORBIDDEN', 403, 'TENANT_ACCESS_DENIED'],
+    ['an unknown bearer', { tenantId: 100002 }, { ...DEMO_HEADERS, authorization: 'Bearer not-a-token' }, 'UNAUTHENTICATED', 401, 'UNAUTHORIZED'],
+    ['an expired refresh token', { tenantId: 100002, refreshToken: DEMO.expiredRefreshToken }, DEMO_HEADERS, 'UNAUTHENTICATED', 401, 'INVALID_REFRESH_TOKEN'],
+  ])('%s → %s, with Kibo’s code and message kept', async (_case, variables, headers, code, status, kiboCode) => {
+    const response = await stack.graphql(SWITCH, { variables, headers });
+    const error = singleError(response.body);
+    expect(error.extensions).toMatchObject({ code, kibo: { status, errorCode: kiboCode, message: expect.any(String) } });
+    expect(response.body.data).toEqual({ switchTenant: null });
+  });
+});
+
+describe('Kibo failing', () => {
+  it.each([
+    ['a 500 with a Kibo body', 'status:500', 'UPSTREAM_UNAVAILABLE'],
+    ['a 503 without a body', 'status-empty:503', 'UPSTREAM_UNAVAILABLE'],
+    ['a 404', 'status:404', 'NOT_FOUND'],
+    ['a 400', 'status:400', 'BAD_USER_INPUT'],
+    ['malformed JSON', 'malformed-json', 'UPSTREAM_UNAVAILABLE'],
+    ['a wrong content type', 'wrong-content-type', 'UPSTREAM_UNAVAILABLE'],
+    ['a reset mid-body', 'reset', 'UPSTREAM_UNAVAILABLE'],
+    ['no answer within the timeout', 'delay:3000', 'UPSTREAM_UNAVAILABLE'],
+    ['a body trickling past the deadline', 'trickle:150', 'UPSTREAM_UNAVAILABLE'],
+    ['a body larger than the cap', 'oversize:1048576', 'UPSTREAM_UNAVAILABLE'],
+  ])('%s → %s', async (_case, mode, code) => {
+    const started = Date.now();
+    const response = await stack.graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault(mode) });
+    const error = singleError(response.body);
+    expect(error.extensions?.code).toBe(code);
+    expect(JSON.stringify(error)).not.toContain(stack.emulator.url);
+    // Every fault ends within the configured deadline (600 ms) plus a margin.
+    expect(Date.now() - started).toBeLessThan(600 + 1000);
+    // and the next ordinary request still works
+    const next = await stack.graphql(SWITCH, { variables: { tenantId: 100002 } });
+    expect(next.body.data).toMatchObject({ switchTenant: { tenant: { id: 100002 } } });
+  });
+
+  it('429 → RATE_LIMITED with retryAfter from Retry-After', async () => {
+    const response = await stack.graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault('rate-limit:42') });
+    expect(singleError(response.body).extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 42, kibo: { status: 429 } });
+  });
+
+  it('never retries on its own', async () => {
+    await stack.graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault('status:502') });
+    expect(stack.emulator.received).toHaveLength(1);
+  });
+
+  it('a Kibo that does not listen → UPSTREAM_UNAVAILABLE', async () => {
+    const { startGateway } = await import('../../src/gateway.js');
+    const { loadConfig } = await import('../../src/config.js');
+    const { createLogger } = await import('../../src/logger.js');
+    const gateway = await startGateway({ config: loadConfig({ PORT: '0', HOST: '127.0.0.1' }), kiboBaseUrl: 'http://127.0.0.1:9', logger: createLogger('silent') });
+    try {
+      const { request } = await import('undici');
+      const response = await request(gateway.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
+        body: JSON.stringify({ query: SWITCH, variables: { tenantId: 100002 } }),
+      });
+      const body = (await response.body.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+      expect(body.errors[0]!.extensions.code).toBe('UPSTREAM_UNAVAILABLE');
+      expect(body.errors[0]!.message).not.toContain('127.0.0.1');
+    } finally {
+      await gateway.stop(0);
+    }
+  });
+});
+
+describe('content types the spec lists', () => {
+  it.each(['text/json', 'text/plain'] as const)('reads a ticket sent as %s', async (contentType) => {
+    const other = await startStack({ emulator: { contentType } });
+    try {
+      const response = await other.graphql(SWITCH, { variables: { tenantId: 100002 } });
+      expect(response.body.data).toMatchObject({ switchTenant: { tenant: { id: 100002 } } });
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('cancellation', () => {
+  it('aborting the GraphQL request cancels the upstream call', async () => {
+    const controller = new AbortController();
+    const pending = stack.graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault('delay:5000'), signal: controller.signal }).catch((error: Error) => error);
+    await waitFor(() => stack.emulator.received.length === 1);
+    controller.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await waitFor(() => stack.emulator.received[0]!.clientAborted);
+    expect(stack.emulator.received[0]!.clientAborted).toBe(true);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

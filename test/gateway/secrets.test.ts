@@ -1,0 +1,67 @@
+/**
+ * Credentials never leave through a side door: drive success, refusals and faults with
+ * recognisable token values, then search every log line and every response for them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO } from '../../src/emulator/demo-data.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ env: { KIBO_REQUEST_TIMEOUT_MS: '300' } });
+});
+afterAll(() => stack.close());
+
+const FULL = 'mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { accessToken jwtAccessToken refreshToken tenant { id } } }';
+
+describe('no credential reaches a log line or an error', () => {
+  it('across success, every refusal and every fault', async () => {
+    const seen: string[] = [];
+    const secrets = new Set<string>([DEMO.refreshToken, DEMO.appToken, DEMO.narrowRefreshToken, DEMO.expiredRefreshToken]);
+
+    const success = await stack.graphql<{ switchTenant: { accessToken: string; jwtAccessToken: string } }>(FULL, { variables: { t: 100002 } });
+    secrets.add(success.body.data!.switchTenant.accessToken);
+    secrets.add(success.body.data!.switchTenant.jwtAccessToken);
+
+    const attempts: Array<[Record<string, unknown>, Record<string, string>]> = [
+      [{ t: 999999 }, { authorization: `Bearer ${DEMO.appToken}`, 'x-kibo-refresh-token': DEMO.refreshToken }],
+      [{ t: 100002, r: DEMO.expiredRefreshToken }, { authorization: `Bearer ${DEMO.appToken}` }],
+      [{ t: 100002, r: DEMO.narrowRefreshToken }, { authorization: `Bearer ${DEMO.appToken}` }],
+      [{ t: 100002, r: 'made-up-refresh-token-0xC0FFEE' }, { authorization: 'Bearer made-up-bearer-0xBADC0DE' }],
+      [{ t: -1, r: DEMO.refreshToken }, { authorization: `Bearer ${DEMO.appToken}` }],
+      [{ t: 'oops', r: DEMO.refreshToken }, { authorization: `Bearer ${DEMO.appToken}` }],
+      [{ t: 100002 }, { 'x-kibo-refresh-token': DEMO.refreshToken }],
+      ...['status:500', 'status-empty:502', 'rate-limit:5', 'malformed-json', 'wrong-content-type', 'reset', 'delay:2000', 'trickle:100'].map(
+        (mode): [Record<string, unknown>, Record<string, string>] => [{ t: 100002 }, { authorization: `Bearer emulator-fault:${mode}`, 'x-kibo-refresh-token': DEMO.refreshToken }],
+      ),
+    ];
+    secrets.add('made-up-refresh-token-0xC0FFEE');
+    secrets.add('made-up-bearer-0xBADC0DE');
+
+    for (const [variables, headers] of attempts) {
+      const response = await stack.graphql('mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { tenant { id } } }', { variables, headers });
+      expect(response.body.errors?.length ?? 0, JSON.stringify(variables)).toBeGreaterThan(0);
+      seen.push(JSON.stringify(response.body));
+    }
+
+    // The success response carries tokens by design; everything else must not.
+    const logText = stack.logs.join('\n');
+    expect(stack.logs.length).toBeGreaterThan(attempts.length);
+    for (const secret of secrets) {
+      expect(logText, 'a log line').not.toContain(secret);
+      for (const body of seen) expect(body, 'an error response').not.toContain(secret);
+    }
+    expect(JSON.stringify(stack.upstreamCalls)).not.toMatch(new RegExp([...secrets].join('|')));
+  });
+
+  it('redacts sensitive keys even when a log call passes them', async () => {
+    const { Writable } = await import('node:stream');
+    const { createLogger } = await import('../../src/logger.js');
+    const lines: string[] = [];
+    const logger = createLogger('info', new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));
+    logger.info({ headers: { authorization: 'Bearer leak-1' }, ticket: { refreshToken: 'leak-2', accessToken: 'leak-3', jwtAccessToken: 'leak-4' }, variables: { r: 'leak-5' } }, 'careless');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('[redacted]');
+    expect(lines[0]).not.toMatch(/leak-\d/);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * The server as a newcomer and an operator meet it: `npm start`'s entry point in its own process,
+ * with the embedded emulator, GraphiQL, health, a bad configuration, and SIGTERM with work in flight.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEMO } from '../../src/emulator/demo-data.js';
+import { startEmulator } from '../../src/emulator/server.js';
+import { DEMO_HEADERS } from '../support/stack.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+/** Runs src/main.ts as `npm start` does, and waits for the line that announces GraphiQL. */
+async function startMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const deadline = Date.now() + 15_000;
+  while (!/GraphiQL is at http:\/\/localhost:(\d+)/.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`gateway did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const port = Number(/GraphiQL is at http:\/\/localhost:(\d+)/.exec(output)![1]);
+  return { child, url: `http://127.0.0.1:${port}`, output: () => output };
+}
+
+describe('npm start', () => {
+  it('starts the embedded emulator when KIBO_BASE_URL is unset, says so, and serves the example', async () => {
+    const { url, output } = await startMain({});
+    expect(output()).toContain('started the embedded Kibo emulator');
+
+    const health = await request(`${url}/health`);
+    expect(health.statusCode).toBe(200);
+    await health.body.dump();
+
+    const page = await request(`${url}/graphql`, { headers: { accept: 'text/html' } });
+    const html = await page.body.text();
+    expect(page.statusCode).toBe(200);
+    expect(html).toContain('switchTenant(tenantId: 100002)');
+    // GraphiQL opens with the demo identity filled in, so the example runs as is.
+    expect(html).toContain(DEMO.appToken);
+
+    const { EXAMPLE_OPERATION } = await import('../../src/server.js');
+    const response = await request(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
+      body: JSON.stringify({ query: EXAMPLE_OPERATION }),
+    });
+    const body = (await response.body.json()) as { data: { switchTenant: { tenant: { id: number }; accessTokenExpiresIn: number } } };
+    expect(body.data.switchTenant.tenant.id).toBe(100002);
+    expect(body.data.switchTenant.accessTokenExpiresIn).toBeGreaterThan(0);
+  });
+
+  it('refuses to start on a bad variable and names it', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...process.env, PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(stderr).toContain('PORT');
+    expect(stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('on SIGTERM finishes the request in flight, then exits 0', async () => {
+    const emulator = await startEmulator({ faultInjection: true });
+    try {
+      const { child, url } = await startMain({ KIBO_BASE_URL: emulator.url, SHUTDOWN_GRACE_MS: '5000' });
+      const inFlight = request(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer emulator-fault:delay:700', 'x-kibo-refresh-token': DEMO.refreshToken },
+        body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { tenant { id } } }' }),
+      });
+      while (emulator.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      child.kill('SIGTERM');
+      const response = await inFlight;
+      expect(await response.body.json()).toEqual({ data: { switchTenant: { tenant: { id: 100002 } } } });
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      await expect(request(`${url}/health`)).rejects.toThrow();
+    } finally {
+      await emulator.close();
+    }
+  });
+});
