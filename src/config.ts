@@ -24,6 +24,8 @@ export interface UpstreamConfig {
   bodyTimeoutMs: number;
   /** Deadline for the whole exchange, so a trickling body cannot outlast it. */
   requestTimeoutMs: number;
+  /** Longest query string sent to Kibo; longer projections are coarsened to fit. */
+  maxQueryLength: number;
   /** Responses larger than this are refused rather than buffered. */
   maxResponseBytes: number;
   /** Keep-alive connections held open to Kibo. */
@@ -54,6 +56,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       headersTimeoutMs: integer(env, 'KIBO_HEADERS_TIMEOUT_MS', 5_000, { min: 1 }),
       bodyTimeoutMs: integer(env, 'KIBO_BODY_TIMEOUT_MS', 5_000, { min: 1 }),
       requestTimeoutMs: integer(env, 'KIBO_REQUEST_TIMEOUT_MS', 8_000, { min: 1 }),
+      maxQueryLength: integer(env, 'KIBO_MAX_QUERY_LENGTH', 2048, { min: 64 }),
       maxResponseBytes: integer(env, 'KIBO_MAX_RESPONSE_BYTES', 4 * 1024 * 1024, { min: 1024 }),
       connections: integer(env, 'KIBO_CONNECTIONS', 32, { min: 1, max: 1024 }),
     },

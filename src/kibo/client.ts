@@ -36,6 +36,8 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export class KiboClient {
   private readonly pool: Pool;
   private readonly pathPrefix: string;
+  /** How long a query string may get, and how to measure one, for callers that shape projections. */
+  readonly queryBudget: { maxLength: number; measure(responseFields: string): number };
 
   constructor(
     baseUrl: string,
@@ -44,6 +46,7 @@ export class KiboClient {
   ) {
     const url = new URL(baseUrl);
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.queryBudget = { maxLength: config.maxQueryLength, measure: ticketQueryLength };
     this.pool = new Pool(url.origin, {
       connections: config.connections,
       connect: { timeout: config.connectTimeoutMs },
@@ -127,6 +130,14 @@ export class KiboClient {
         return (error as Error)?.name === 'TimeoutError' ? unavailable('timeout') : unavailable('request failed');
     }
   }
+}
+
+/**
+ * The query string a call carries, measured for the longest tenantId (11 characters), so one
+ * measurement holds for every tenant.
+ */
+export function ticketQueryLength(responseFields: string): number {
+  return new URLSearchParams({ tenantId: '-2147483648', responseFields }).toString().length;
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -1,7 +1,6 @@
 /** The `switchTenant` mutation: Kibo's Refresh Auth Ticket, asked for exactly what the selection needs. */
 import { builder } from '../builder.js';
-import { formatResponseFields } from '../projection/projection.js';
-import { projectionFromInfo } from '../projection/walker.js';
+import { responseFieldsFor } from '../projection/response-fields.js';
 import { credentialsFor } from './credentials.js';
 import { TenantAdminUserAuthTicket } from './ticket.js';
 import { ticketLoader } from './ticket-loader.js';
@@ -21,7 +20,7 @@ builder.mutationField('switchTenant', (t) =>
     resolve: async (_root, args, context, info) => {
       if (args.tenantId <= 0) throw badUserInput(`tenantId must be a positive tenant id, got ${args.tenantId}.`, 'tenantId');
       const credentials = credentialsFor(context.request, args.refreshToken);
-      const responseFields = context.projection ? formatResponseFields(projectionFromInfo(info)) : undefined;
+      const responseFields = context.projection ? responseFieldsFor(info, context.kibo.queryBudget) : undefined;
       try {
         return await ticketLoader(context).load({ tenantId: args.tenantId, responseFields, ...credentials });
       } catch (error) {
