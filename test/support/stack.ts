@@ -38,8 +38,15 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: { env?: Record<string, string>; emulator?: EmulatorOptions } = {}): Promise<Stack> {
-  const emulator = await startEmulator({ faultInjection: true, ...options.emulator });
+export interface StackOptions {
+  env?: Record<string, string>;
+  emulator?: EmulatorOptions;
+  /** Share another stack's emulator (it stays open when this stack closes). */
+  sharedEmulator?: RunningEmulator;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const emulator = options.sharedEmulator ?? (await startEmulator({ faultInjection: true, ...options.emulator }));
   const config: GatewayConfig = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...options.env });
   const logs: string[] = [];
   const logSink = new Writable({
@@ -77,7 +84,7 @@ export async function startStack(options: { env?: Record<string, string>; emulat
     },
     async close() {
       await gateway.stop(0);
-      await emulator.close();
+      if (!options.sharedEmulator) await emulator.close();
     },
   };
 }
