@@ -2,6 +2,7 @@
  * The Yoga app: schema, GraphiQL, health and request logging. It builds a fetch-style handler and
  * knows nothing of ports; `gateway.ts` puts it on a socket.
  */
+import { readFileSync } from 'node:fs';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext } from './builder.js';
@@ -22,26 +23,8 @@ export type GatewayYoga = YogaServerInstance<Record<string, unknown>, Omit<Gatew
 
 export const GRAPHQL_PATH = '/graphql';
 
-export const EXAMPLE_OPERATION = `# Switch the signed-in user into tenant 100002 and read what the new ticket is good for.
-# With the embedded emulator, the Headers tab below already carries its demo credentials.
-mutation SwitchTenant {
-  switchTenant(tenantId: 100002) {
-    accessTokenExpiresIn
-    tenant {
-      id
-      name
-      sites {
-        id
-        name
-        domain
-      }
-    }
-    user {
-      userName
-    }
-  }
-}
-`;
+/** What GraphiQL opens with: the README's example, kept as a .graphql file that codegen checks against the schema. */
+export const EXAMPLE_OPERATION = readFileSync(new URL('../schema/operations/SwitchTenant.graphql', import.meta.url), 'utf8');
 
 export function createGatewayApp(options: GatewayAppOptions): GatewayYoga {
   return createYoga<Record<string, unknown>, Omit<GatewayContext, 'request'>>({

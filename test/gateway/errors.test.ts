@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
+import { FirstTicketDocument, SwitchWithRefreshTokenDocument } from '../generated/operations.js';
 import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
 
 const SWITCH = 'mutation($tenantId: Int!, $refreshToken: String) { switchTenant(tenantId: $tenantId, refreshToken: $refreshToken) { accessToken tenant { id } } }';
@@ -48,18 +49,20 @@ describe('refused by the gateway, without calling Kibo', () => {
 
 describe('credentials', () => {
   it('takes the refresh token from the argument before the header', async () => {
-    const response = await stack.graphql(SWITCH, {
+    const response = await stack.graphql(SwitchWithRefreshTokenDocument, {
       variables: { tenantId: DEMO.narrowTenantId, refreshToken: DEMO.narrowRefreshToken },
       headers: DEMO_HEADERS,
     });
-    expect(response.body.data).toEqual({ switchTenant: { accessToken: expect.any(String), tenant: { id: DEMO.narrowTenantId } } });
+    expect(response.body.data?.switchTenant?.tenant.id).toBe(DEMO.narrowTenantId);
+    expect(typeof response.body.data?.switchTenant?.accessToken).toBe('string');
   });
 
   it('forwards the caller’s bearer as is: a JWT minted by the last switch works for the next', async () => {
-    const first = await stack.graphql<{ switchTenant: { jwtAccessToken: string } }>('mutation { switchTenant(tenantId: 100001) { jwtAccessToken } }');
-    const jwt = first.body.data!.switchTenant.jwtAccessToken;
-    const next = await stack.graphql(SWITCH, { variables: { tenantId: 100009 }, headers: { authorization: `Bearer ${jwt}`, 'x-kibo-refresh-token': DEMO.refreshToken } });
-    expect(next.body.data).toMatchObject({ switchTenant: { tenant: { id: 100009 } } });
+    const first = await stack.graphql(FirstTicketDocument, { variables: { tenantId: 100001 } });
+    const jwt = first.body.data?.switchTenant?.jwtAccessToken;
+    expect(jwt).toEqual(expect.any(String));
+    const next = await stack.graphql(SwitchWithRefreshTokenDocument, { variables: { tenantId: 100009 }, headers: { authorization: `Bearer ${jwt}`, 'x-kibo-refresh-token': DEMO.refreshToken } });
+    expect(next.body.data?.switchTenant?.tenant.id).toBe(100009);
   });
 });
 

@@ -3,6 +3,8 @@
  * means to talk to it over HTTP (undici) and to see what it logged and what Kibo received.
  */
 import { Writable } from 'node:stream';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import { request } from 'undici';
 import { loadConfig, type GatewayConfig } from '../../src/config.js';
 import { DEMO } from '../../src/emulator/demo-data.js';
@@ -25,6 +27,12 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   };
 }
 
+export interface RequestOptions<V> {
+  variables?: V;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
 export interface Stack {
   emulator: RunningEmulator;
   gateway: RunningGateway;
@@ -34,7 +42,9 @@ export interface Stack {
   /** responseFields of the ticket requests the emulator received since the last reset. */
   receivedResponseFields(): Array<string | null>;
   resetRecords(): void;
-  graphql<T = Record<string, unknown>>(query: string, options?: { variables?: Record<string, unknown>; headers?: Record<string, string>; signal?: AbortSignal }): Promise<GraphQLResponse<T>>;
+  /** A generated typed document checks the variables and types the answer; a string is taken as is. */
+  graphql<T, V extends Record<string, unknown>>(document: TypedDocumentNode<T, V>, options: RequestOptions<V>): Promise<GraphQLResponse<T>>;
+  graphql<T = Record<string, unknown>>(query: string, options?: RequestOptions<Record<string, unknown>>): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -73,7 +83,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       emulator.received.length = 0;
       upstreamCalls.length = 0;
     },
-    async graphql(query, { variables, headers = DEMO_HEADERS, signal } = {}) {
+    async graphql(document: string | TypedDocumentNode, { variables, headers = DEMO_HEADERS, signal }: RequestOptions<unknown> = {}) {
+      const query = typeof document === 'string' ? document : print(document);
       const response = await request(gateway.graphqlUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
