@@ -111,7 +111,8 @@ export class KiboClient {
 
   private classify(error: unknown, callerSignal: AbortSignal | undefined): KiboError {
     if (callerSignal?.aborted) return unavailable('the request was cancelled');
-    const code = (error as { code?: string; name?: string }).code ?? (error as { name?: string }).name;
+    // undici names its failures by `code`; our own deadline (AbortSignal.timeout) by `name`.
+    const code = (error as { code?: string }).code ?? (error as { name?: string }).name;
     switch (code) {
       case 'UND_ERR_CONNECT_TIMEOUT':
         return unavailable('connect timeout');
@@ -126,8 +127,7 @@ export class KiboClient {
       case 'EPIPE':
         return unavailable('connection reset');
       default:
-        // A signal aborted by AbortSignal.timeout surfaces as the timeout's reason.
-        return (error as Error)?.name === 'TimeoutError' ? unavailable('timeout') : unavailable('request failed');
+        return unavailable('request failed');
     }
   }
 }
