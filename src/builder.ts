@@ -8,6 +8,8 @@ export interface GatewayContext {
   kibo: KiboClient;
   /** Off only to measure what projection saves; Kibo then sends whole tickets. */
   projection: boolean;
+  /** Cookie mode: the refresh-token cookie's name, when it is on. */
+  refreshTokenCookie: string | undefined;
 }
 
 export const builder = new SchemaBuilder<{

@@ -16,6 +16,28 @@ export interface GatewayConfig {
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  limits: OperationLimits;
+  browser: BrowserConfig;
+  /** Cookie name for the refresh token (opt-in cookie mode); undefined leaves cookies alone. */
+  refreshTokenCookie: string | undefined;
+}
+
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  maxBodyBytes: number;
+  /** Distinct Kibo calls one operation may make; identical calls count once. */
+  maxUpstreamCalls: number;
+}
+
+export interface BrowserConfig {
+  /** Origins allowed cross-origin; empty means same origin only (no CORS headers at all). */
+  corsOrigins: string[];
+  introspection: boolean;
+  graphiql: boolean;
 }
 
 export interface UpstreamConfig {
@@ -63,6 +85,21 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     projection: boolean(env, 'PROJECTION', true),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    limits: {
+      maxDepth: integer(env, 'MAX_DEPTH', 10, { min: 1 }),
+      maxAliases: integer(env, 'MAX_ALIASES', 30, { min: 0 }),
+      maxTokens: integer(env, 'MAX_TOKENS', 2_000, { min: 10 }),
+      maxDirectives: integer(env, 'MAX_DIRECTIVES', 50, { min: 0 }),
+      maxCost: integer(env, 'MAX_COST', 20_000, { min: 1 }),
+      maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1024, { min: 256 }),
+      maxUpstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 1, { min: 1, max: 100 }),
+    },
+    browser: {
+      corsOrigins: origins(env, 'CORS_ORIGINS'),
+      introspection: boolean(env, 'INTROSPECTION', true),
+      graphiql: boolean(env, 'GRAPHIQL', true),
+    },
+    refreshTokenCookie: cookieName(env, 'REFRESH_TOKEN_COOKIE'),
   };
 }
 
@@ -108,4 +145,28 @@ function baseUrl(env: Env, name: string): string | undefined {
   if (url.search || url.hash) throw new ConfigError(name, 'must not carry a query string or fragment');
   // The spec's server URL is `{baseUrl}/api`; accept either form and keep the bare origin + path prefix.
   return url.href.replace(/\/+$/, '').replace(/\/api$/, '');
+}
+
+function origins(env: Env, name: string): string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return [];
+  return raw.split(',').map((entry) => {
+    const candidate = entry.trim();
+    let url: URL;
+    try {
+      url = new URL(candidate);
+    } catch {
+      throw new ConfigError(name, `must be a comma-separated list of origins such as https://admin.example.com, got "${candidate}"`);
+    }
+    if (url.origin !== candidate.replace(/\/$/, '')) throw new ConfigError(name, `entries must be bare origins (scheme://host[:port]), got "${candidate}"`);
+    return url.origin;
+  });
+}
+
+function cookieName(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  // RFC 6265 token characters only, so the name can never break the Set-Cookie header.
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw)) throw new ConfigError(name, `must be a cookie name (letters, digits, !#$%&'*+-.^_\`|~), got "${raw}"`);
+  return raw;
 }

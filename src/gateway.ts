@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from './config.js';
 import { KiboClient, type UpstreamCallEvent } from './kibo/client.js';
 import type { Logger } from './logger.js';
-import { createGatewayApp, GRAPHQL_PATH, type GatewayYoga } from './server.js';
+import { GRAPHQL_PATH } from './paths.js';
+import { createGatewayApp, type GatewayYoga } from './server.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -34,7 +35,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger.debug({ upstream: event }, 'kibo call');
     options.onUpstreamCall?.(event);
   });
-  const yoga = createGatewayApp({ kibo, projection: config.projection, logger, graphiqlHeaders: options.graphiqlHeaders });
+  const yoga = createGatewayApp({
+    kibo,
+    projection: config.projection,
+    logger,
+    limits: config.limits,
+    browser: config.browser,
+    refreshTokenCookie: config.refreshTokenCookie,
+    graphiqlHeaders: options.graphiqlHeaders,
+  });
   const server = createServer(yoga);
 
   await new Promise<void>((resolve, reject) => {

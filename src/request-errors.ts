@@ -5,7 +5,7 @@
  * GRAPHQL_VALIDATION_FAILED.
  */
 import { GraphQLError, validate, ValuesOfCorrectTypeRule, type ValidationContext, type ValidationRule } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 const BAD_USER_INPUT = 'BAD_USER_INPUT';
 
@@ -38,6 +38,29 @@ export function inputErrorCodes(): Plugin {
           }
         },
       };
+    },
+  };
+}
+
+/**
+ * The last word on error shape. Every error a client receives names a code: Yoga's own HTTP-level
+ * refusals (the CSRF check, for one) come without; they are the request's fault, so BAD_REQUEST.
+ * And none carries `originalError`, which Yoga adds to a JSON parse failure with the parser's
+ * excerpt of the body — possibly a token.
+ */
+export function clientSafeErrors(): Plugin {
+  return {
+    onResultProcess({ result }) {
+      if (isAsyncIterable(result)) return;
+      for (const single of Array.isArray(result) ? result : [result]) {
+        for (const error of single.errors ?? []) {
+          const extensions = error.extensions as Record<string, unknown> | undefined;
+          if (extensions) {
+            extensions.code ||= 'BAD_REQUEST';
+            delete extensions.originalError;
+          } else Object.defineProperty(error, 'extensions', { value: { code: 'BAD_REQUEST' }, enumerable: true });
+        }
+      }
     },
   };
 }

@@ -4,44 +4,72 @@
  */
 import { readFileSync } from 'node:fs';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext } from './builder.js';
 import type { KiboClient } from './kibo/client.js';
 import type { Logger } from './logger.js';
-import { inputErrorCodes } from './request-errors.js';
+import type { BrowserConfig, OperationLimits } from './config.js';
+import { GRAPHQL_PATH, HEALTH_PATH } from './paths.js';
+import { clientSafeErrors, inputErrorCodes } from './request-errors.js';
 import { schema } from './schema/index.js';
+import { operationLimits } from './security/operation-limits.js';
+import { refreshTokenCookies } from './security/refresh-token-cookie.js';
+import { upstreamCallCap } from './security/upstream-call-cap.js';
 
 export interface GatewayAppOptions {
   kibo: KiboClient;
   projection: boolean;
   logger: Logger;
+  limits: OperationLimits;
+  browser: BrowserConfig;
+  refreshTokenCookie: string | undefined;
   /** Headers GraphiQL opens with; the embedded emulator's demo identity in development. */
   graphiqlHeaders?: Record<string, string> | undefined;
 }
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, Omit<GatewayContext, 'request'>>;
 
-export const GRAPHQL_PATH = '/graphql';
 
 /** What GraphiQL opens with: the README's example, kept as a .graphql file that codegen checks against the schema. */
 export const EXAMPLE_OPERATION = readFileSync(new URL('../schema/operations/SwitchTenant.graphql', import.meta.url), 'utf8');
 
 export function createGatewayApp(options: GatewayAppOptions): GatewayYoga {
+  const { browser, limits } = options;
   return createYoga<Record<string, unknown>, Omit<GatewayContext, 'request'>>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    healthCheckEndpoint: '/health',
+    healthCheckEndpoint: HEALTH_PATH,
     landingPage: false,
-    // GraphiQL's assets ship inside the package, so the page works without reaching a CDN.
-    renderGraphiQL,
-    graphiql: {
+    // Never dev mode: dev mode adds the original error (e.g. a JSON parser's excerpt of the body,
+    // which may hold a token) to what the client sees.
+    maskedErrors: { isDev: false },
+    maxRequestBodySize: limits.maxBodyBytes,
+    // An array of operations would multiply Kibo calls past the per-request cap: not accepted.
+    batching: false,
+    // No CORS headers unless origins are configured: browsers then allow same-origin use only.
+    cors: browser.corsOrigins.length ? { origin: browser.corsOrigins, credentials: true, methods: ['POST', 'GET', 'OPTIONS'] } : false,
+    graphiql: browser.graphiql && {
       title: 'kibo-auth-gateway',
       defaultQuery: EXAMPLE_OPERATION,
       headers: JSON.stringify(options.graphiqlHeaders ?? { Authorization: 'Bearer <your Kibo JWT>', 'X-Kibo-Refresh-Token': '<your refresh token>' }, null, 2),
     },
-    context: () => ({ kibo: options.kibo, projection: options.projection }),
+    // GraphiQL's assets ship inside the package, so the page works without reaching a CDN.
+    renderGraphiQL,
+    context: () => ({ kibo: options.kibo, projection: options.projection, refreshTokenCookie: options.refreshTokenCookie }),
     logging: yogaLogger(options.logger),
-    plugins: [inputErrorCodes(), requestLogging(options.logger)],
+    plugins: [
+      // Requests a browser would send without a CORS preflight must carry a custom header.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+      ...(browser.introspection ? [] : [useDisableIntrospection()]),
+      ...operationLimits(limits),
+      upstreamCallCap(limits.maxUpstreamCalls),
+      inputErrorCodes(),
+      clientSafeErrors(),
+      refreshTokenCookies(),
+      requestLogging(options.logger),
+    ],
   });
 }
 
@@ -69,7 +97,7 @@ function requestLogging(logger: Logger): Plugin {
     onResponse({ request, response }) {
       const entry = started.get(request);
       const path = new URL(request.url).pathname;
-      if (path === '/health') return;
+      if (path === HEALTH_PATH) return;
       logger.info(
         {
           method: request.method,

@@ -7,6 +7,7 @@
  */
 import { Kind, type FieldNode, type GraphQLResolveInfo, type TypeNode } from 'graphql';
 import { fitResponseFields } from './coarsen.js';
+import { WHOLE_VALUE } from './projection.js';
 import { projectionFromInfo } from './walker.js';
 
 export interface QueryBudget {
@@ -18,17 +19,35 @@ export interface QueryBudget {
 
 const cache = new WeakMap<FieldNode, Map<string, string | undefined>>();
 
+export interface ResponseFieldsOptions {
+  budget: QueryBudget;
+  /**
+   * Every field that shares this call, when more than the resolver's own (aliases of one call
+   * with different sub-selections); such merged projections are rare and not cached.
+   */
+  fieldNodes?: readonly FieldNode[];
+  /** Top-level properties the gateway itself needs, whatever was selected. */
+  alsoNeeded?: readonly string[];
+}
+
 /** `undefined`: ask for the whole ticket (the projection could not be made to fit). */
-export function responseFieldsFor(info: GraphQLResolveInfo, budget: QueryBudget): string | undefined {
+export function responseFieldsFor(info: GraphQLResolveInfo, { budget, fieldNodes = info.fieldNodes, alsoNeeded = [] }: ResponseFieldsOptions): string | undefined {
+  const compute = () => {
+    const projection = new Map(projectionFromInfo({ ...info, fieldNodes }));
+    for (const property of alsoNeeded) projection.set(property, WHOLE_VALUE);
+    return fitResponseFields(projection, (candidate) => budget.measure(candidate) <= budget.maxLength);
+  };
+  if (fieldNodes !== info.fieldNodes) return compute();
+
+  const key = `${budget.maxLength}|${alsoNeeded.join(',')}|${booleanVariablesKey(info)}`;
   const node = info.fieldNodes[0]!;
-  const key = `${budget.maxLength}|${booleanVariablesKey(info)}`;
   let byVariables = cache.get(node);
   if (!byVariables) {
     byVariables = new Map();
     cache.set(node, byVariables);
   }
   if (byVariables.has(key)) return byVariables.get(key);
-  const responseFields = fitResponseFields(projectionFromInfo(info), (candidate) => budget.measure(candidate) <= budget.maxLength);
+  const responseFields = compute();
   byVariables.set(key, responseFields);
   return responseFields;
 }

@@ -52,11 +52,11 @@ export function measureProjectionCost(iterations = 20_000): ProjectionCost {
     return Number(process.hrtime.bigint() - started) / 1_000 / iterations;
   };
 
-  const responseFields = responseFieldsFor(info, budget);
+  const responseFields = responseFieldsFor(info, { budget });
   return {
     fields: (WIDE_SELECTION.match(/\b[a-zA-Z]+\b/g) ?? []).length,
     uncachedMicros: time(() => fitResponseFields(projectionFromInfo(info), fits)),
-    cachedMicros: time(() => responseFieldsFor(info, budget)),
+    cachedMicros: time(() => responseFieldsFor(info, { budget })),
     responseFields,
   };
 }

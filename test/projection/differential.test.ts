@@ -19,12 +19,15 @@ const SEED = process.env.PROPERTY_SEED === undefined ? undefined : Number(proces
 /** Fields whose values differ on every call; compared by presence only. */
 const VOLATILE = new Set(['accessToken', 'jwtAccessToken', 'accessTokenExpiration', 'accessTokenExpiresIn', 'createdOn']);
 
+/** Random operations are large on purpose; the limits have their own tests. */
+const GENEROUS_LIMITS = { MAX_ALIASES: '10000', MAX_DEPTH: '50', MAX_TOKENS: '100000', MAX_DIRECTIVES: '10000', MAX_COST: '10000000', MAX_BODY_BYTES: '10000000', LOG_LEVEL: 'silent' };
+
 let projected: Stack;
 let full: Stack;
 beforeAll(async () => {
-  projected = await startStack({ env: { LOG_LEVEL: 'silent' } });
+  projected = await startStack({ env: GENEROUS_LIMITS });
   // One emulator for both, so the two answers come from the same demo world.
-  full = await startStack({ env: { LOG_LEVEL: 'silent', PROJECTION: 'false' }, sharedEmulator: projected.emulator });
+  full = await startStack({ env: { ...GENEROUS_LIMITS, PROJECTION: 'false' }, sharedEmulator: projected.emulator });
 });
 afterAll(async () => {
   await full.close();

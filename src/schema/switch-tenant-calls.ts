@@ -1,0 +1,86 @@
+/**
+ * The Kibo calls an operation will make, known before any resolver runs: its root `switchTenant`
+ * fields (through root fragments, minus what `@skip`/`@include` drop), grouped by their arguments.
+ * One group is one Kibo call — its fields share a ticket and a merged projection — so the number of
+ * groups is what the upstream call cap counts.
+ */
+import {
+  getArgumentValues,
+  getDirectiveValues,
+  getVariableValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+
+export const SWITCH_TENANT = 'switchTenant';
+
+export interface SwitchTenantCall {
+  /** Identifies the call among the operation's calls: its argument values. */
+  key: string;
+  fieldNodes: FieldNode[];
+}
+
+const callsByRequest = new WeakMap<object, SwitchTenantCall[]>();
+
+/** The calls of the operation a request executes, worked out once per request context. */
+export function callsOfRequest(
+  context: object,
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  variableValues: Record<string, unknown>,
+): SwitchTenantCall[] {
+  let calls = callsByRequest.get(context);
+  if (!calls) {
+    calls = switchTenantCalls(schema, operation, fragments, variableValues);
+    callsByRequest.set(context, calls);
+  }
+  return calls;
+}
+
+export function switchTenantCalls(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  variableValues: Record<string, unknown>,
+): SwitchTenantCall[] {
+  const field = schema.getMutationType()?.getFields()[SWITCH_TENANT];
+  if (operation.operation !== 'mutation' || !field) return [];
+  const calls = new Map<string, SwitchTenantCall>();
+  const visited = new Set<string>();
+
+  const collect = (selectionSet: SelectionSetNode) => {
+    for (const selection of selectionSet.selections) {
+      if (getDirectiveValues(GraphQLSkipDirective, selection, variableValues)?.if === true) continue;
+      if (getDirectiveValues(GraphQLIncludeDirective, selection, variableValues)?.if === false) continue;
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value !== SWITCH_TENANT) continue;
+        const args = getArgumentValues(field, selection, variableValues);
+        const key = JSON.stringify([args.tenantId ?? null, args.refreshToken ?? null]);
+        const call = calls.get(key) ?? { key, fieldNodes: [] };
+        call.fieldNodes.push(selection);
+        calls.set(key, call);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        collect(selection.selectionSet);
+      } else if (!visited.has(selection.name.value)) {
+        visited.add(selection.name.value);
+        const fragment = fragments[selection.name.value];
+        if (fragment) collect(fragment.selectionSet);
+      }
+    }
+  };
+  collect(operation.selectionSet);
+  return [...calls.values()];
+}
+
+/** Coerces raw request variables the way execution will; undefined when they do not coerce. */
+export function coercedVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const result = getVariableValues(schema, operation.variableDefinitions ?? [], raw ?? {});
+  return result.errors ? undefined : result.coerced;
+}

@@ -1,0 +1,29 @@
+/**
+ * Limits on the shape of an operation, from graphql-armor: depth, aliases, tokens, directives and
+ * cost, each rejected at parse or validation time — before anything reaches Kibo. Rejections carry
+ * `extensions.code` so clients can tell a limit from a mistake.
+ */
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import type { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { OperationLimits } from '../config.js';
+
+export const LIMIT_EXCEEDED = 'OPERATION_LIMIT_EXCEEDED';
+
+/** graphql-armor reports through callbacks; this one stamps the code on what it rejects. */
+const coded = [(_context: unknown, error: GraphQLError) => void Object.assign(error.extensions, { code: LIMIT_EXCEEDED })];
+
+export function operationLimits(limits: OperationLimits): Plugin[] {
+  const common = { exposeLimits: true, onReject: coded };
+  return [
+    maxTokensPlugin({ n: limits.maxTokens, ...common }),
+    maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...common }),
+    maxAliasesPlugin({ n: limits.maxAliases, ...common }),
+    maxDirectivesPlugin({ n: limits.maxDirectives, ...common }),
+    costLimitPlugin({ maxCost: limits.maxCost, ignoreIntrospection: true, ...common }),
+  ] as Plugin[];
+}
