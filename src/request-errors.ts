@@ -5,7 +5,7 @@
  * GRAPHQL_VALIDATION_FAILED.
  */
 import { GraphQLError, validate, ValuesOfCorrectTypeRule, type ValidationContext, type ValidationRule } from 'graphql';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 const BAD_USER_INPUT = 'BAD_USER_INPUT';
 
@@ -50,6 +50,13 @@ export function inputErrorCodes(): Plugin {
  */
 export function clientSafeErrors(): Plugin {
   return {
+    // Yoga answers a body it has no parser for with a bare 415; say what it accepts instead.
+    onRequestParse({ request, requestParser }) {
+      if (requestParser || request.method !== 'POST') return;
+      throw createGraphQLError('Send the GraphQL request as JSON (Content-Type: application/json).', {
+        extensions: { code: 'UNSUPPORTED_MEDIA_TYPE', http: { status: 415 } },
+      });
+    },
     onResultProcess({ result }) {
       if (isAsyncIterable(result)) return;
       for (const single of Array.isArray(result) ? result : [result]) {
