@@ -1,7 +1,7 @@
 /** `npm start`: reads the environment, starts the embedded emulator if Kibo is not configured, serves. */
 import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
 import { DEMO } from './emulator/demo-data.js';
-import { startEmulator, type RunningEmulator } from './emulator/server.js';
+import type { RunningEmulator } from './emulator/server.js';
 import { startGateway } from './gateway.js';
 import { createLogger } from './logger.js';
 
@@ -18,6 +18,8 @@ const logger = createLogger(config.logLevel);
 let emulator: RunningEmulator | undefined;
 let kiboBaseUrl = config.kiboBaseUrl;
 if (!kiboBaseUrl) {
+  // Imported only when needed: a deployment against real Kibo never loads the emulator.
+  const { startEmulator } = await import('./emulator/server.js');
   emulator = await startEmulator();
   kiboBaseUrl = emulator.url;
   logger.info({ emulator: emulator.url }, 'KIBO_BASE_URL is not set: started the embedded Kibo emulator with its demo identity');

@@ -3,7 +3,6 @@
  * knows nothing of ports; `gateway.ts` puts it on a socket.
  */
 import { readFileSync } from 'node:fs';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -55,8 +54,9 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayYoga {
       defaultQuery: EXAMPLE_OPERATION,
       headers: JSON.stringify(options.graphiqlHeaders ?? { Authorization: 'Bearer <your Kibo JWT>', 'X-Kibo-Refresh-Token': '<your refresh token>' }, null, 2),
     },
-    // GraphiQL's assets ship inside the package, so the page works without reaching a CDN.
-    renderGraphiQL,
+    // GraphiQL's assets ship inside the package, so the page works without reaching a CDN. They
+    // weigh ~45 MiB in memory: loaded on the first visit, never by an API-only deployment.
+    renderGraphiQL: async (graphiqlOptions) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     context: () => ({ kibo: options.kibo, projection: options.projection, refreshTokenCookie: options.refreshTokenCookie }),
     logging: yogaLogger(options.logger),
     plugins: [

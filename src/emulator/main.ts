@@ -8,7 +8,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
-const emulator = await startEmulator({ port, host: process.env.EMULATOR_HOST ?? '127.0.0.1' });
+const emulator = await startEmulator({
+  port,
+  host: process.env.EMULATOR_HOST ?? '127.0.0.1',
+  // Test and benchmark switches; off unless asked for.
+  faultInjection: process.env.EMULATOR_FAULTS === '1',
+  exposeStats: process.env.EMULATOR_STATS === '1',
+});
 console.log(`Kibo emulator listening on ${emulator.url}`);
 console.log(
   `Try: curl -X PUT '${emulator.url}/api/platform/adminuser/authtickets/tenants?tenantId=${DEMO.tenantIds.first + 1}&responseFields=accessToken,tenant(id,name)' ` +

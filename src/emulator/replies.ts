@@ -5,11 +5,11 @@ export type TicketContentType = 'application/json' | 'text/json' | 'text/plain';
 
 export function sendJson(response: ServerResponse, status: number, body: unknown, contentType: TicketContentType = 'application/json', headers: OutgoingHttpHeaders = {}): void {
   const payload = JSON.stringify(body);
-  response.writeHead(status, {
-    ...headers,
-    'content-type': `${contentType}; charset=utf-8`,
-    'content-length': Buffer.byteLength(payload),
-  });
+  // Set one by one (not through writeHead) so the byte count stays readable for the stats.
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) response.setHeader(name, value);
+  response.setHeader('content-type', `${contentType}; charset=utf-8`);
+  response.setHeader('content-length', Buffer.byteLength(payload));
+  response.writeHead(status);
   response.end(payload);
 }
 

@@ -23,6 +23,15 @@ export interface EmulatorOptions {
   accessTokenLifetimeMs?: number;
   /** Requests kept for inspection; older ones are dropped. */
   historySize?: number;
+  /** Serve `GET /__emulator/stats` (ticket requests and response bytes so far), for the benchmark. */
+  exposeStats?: boolean;
+}
+
+export const STATS_PATH = '/__emulator/stats';
+
+export interface EmulatorStats {
+  ticketRequests: number;
+  responseBytes: number;
 }
 
 /** What the emulator saw of one request, for tests to assert on. Never holds credentials. */
@@ -54,9 +63,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const validate = compileSpecValidators();
   const historySize = options.historySize ?? 1_000;
   const received: ReceivedRequest[] = [];
+  const stats: EmulatorStats = { ticketRequests: 0, responseBytes: 0 };
 
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://emulator');
+    if (options.exposeStats && url.pathname === STATS_PATH) return sendJson(response, 200, stats);
     const record: ReceivedRequest = {
       method: request.method ?? '',
       path: url.pathname,
@@ -72,6 +83,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const aborted = new AbortController();
     response.on('close', () => {
       record.status = response.statusCode;
+      if (url.pathname === REFRESH_TICKET_PATH) {
+        stats.ticketRequests++;
+        stats.responseBytes += Number(response.getHeader('content-length') ?? 0);
+      }
       if (!response.writableFinished) {
         record.clientAborted = true;
         aborted.abort();
