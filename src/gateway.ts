@@ -8,6 +8,7 @@ import type { GatewayConfig } from './config.js';
 import { KiboClient, type UpstreamCallEvent } from './kibo/client.js';
 import type { Logger } from './logger.js';
 import { GRAPHQL_PATH } from './paths.js';
+import { refuseOversizedBody } from './security/body-limit.js';
 import { createGatewayApp, type GatewayYoga } from './server.js';
 
 export interface GatewayOptions {
@@ -44,7 +45,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     refreshTokenCookie: config.refreshTokenCookie,
     graphiqlHeaders: options.graphiqlHeaders,
   });
-  const server = createServer(yoga);
+  const server = createServer((request, response) => {
+    if (!refuseOversizedBody(request, response, config.limits.maxBodyBytes)) void yoga(request, response);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -44,7 +44,8 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayYoga {
     // Never dev mode: dev mode adds the original error (e.g. a JSON parser's excerpt of the body,
     // which may hold a token) to what the client sees.
     maskedErrors: { isDev: false },
-    maxRequestBodySize: limits.maxBodyBytes,
+    // Enforced on the raw request instead (security/body-limit.ts), where it costs nothing.
+    maxRequestBodySize: false,
     // An array of operations would multiply Kibo calls past the per-request cap: not accepted.
     batching: false,
     // No CORS headers unless origins are configured: browsers then allow same-origin use only.

@@ -52,6 +52,11 @@ export function switchTenantCalls(
 ): SwitchTenantCall[] {
   const field = schema.getMutationType()?.getFields()[SWITCH_TENANT];
   if (operation.operation !== 'mutation' || !field) return [];
+  // The common case, one plain root field, needs no argument evaluation: it is one call at most.
+  const roots = operation.selectionSet.selections;
+  if (roots.length === 1 && roots[0]!.kind === Kind.FIELD && !roots[0]!.directives?.length) {
+    return roots[0]!.name.value === SWITCH_TENANT ? [{ key: 'only', fieldNodes: [roots[0]!] }] : [];
+  }
   const calls = new Map<string, SwitchTenantCall>();
   const visited = new Set<string>();
 

@@ -28,9 +28,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `script` under tsx and resolves once `url` answers on /health (or any HTTP). */
+/** Compiles the product as it is deployed (`npm run build`), so the servers measured are plain Node. */
+export function buildProduct(): void {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** Starts `script` (compiled .js with node, .ts under tsx) and resolves once it answers HTTP. */
 export async function startServer(name: string, script: string, env: Record<string, string>, port: number, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...loader, script], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

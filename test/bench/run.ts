@@ -8,7 +8,8 @@
  *   gateway-projected  switchTenant { accessToken tenant { id name sites { id name } } }
  *   gateway-full       the same with PROJECTION=false
  *   gateway-wide       a ~50-field selection across availableTenants
- * The emulator, the servers and the load generator (autocannon) each run in their own process.
+ * The emulator, the servers and the load generator (autocannon) each run in their own process;
+ * the gateway and the emulator run as deployed: compiled by `npm run build`, on plain Node.
  *
  * Flags: --duration S (10) --runs N (2) --connections N (10) --only a,b --out FILE
  * (.bench/latest.json) --profile (CPU profile of the gateway under gateway-projected, written to
@@ -20,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { measureProjectionCost, WIDE_SELECTION } from './projection-cost.js';
-import { cpuMs, freePort, memoryMiB, ROOT, runLoad, startServer, type ServerProcess } from './processes.js';
+import { buildProduct, cpuMs, freePort, memoryMiB, ROOT, runLoad, startServer, type ServerProcess } from './processes.js';
 import { runSoak } from './soak.js';
 
 const { values: flags } = parseArgs({
@@ -69,12 +70,12 @@ const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unk
 
 async function startServers(): Promise<Servers> {
   const emulatorPort = await freePort();
-  const emulator = await startServer('emulator', 'src/emulator/main.ts', { EMULATOR_PORT: String(emulatorPort), EMULATOR_STATS: '1', EMULATOR_FAULTS: flags.soak ? '1' : '0' }, emulatorPort);
+  const emulator = await startServer('emulator', 'dist/src/emulator/main.js', { EMULATOR_PORT: String(emulatorPort), EMULATOR_STATS: '1', EMULATOR_FAULTS: flags.soak ? '1' : '0' }, emulatorPort);
   const gatewayEnv = { KIBO_BASE_URL: emulator.url, LOG_LEVEL: 'warn', HOST: '127.0.0.1', MAX_COST: '1000000' };
   const [floorPort, gatewayPort, fullPort] = [await freePort(), await freePort(), await freePort()];
   const floor = await startServer('proxy-floor', 'test/bench/proxy-floor.ts', { KIBO_BASE_URL: emulator.url, PORT: String(floorPort), RESPONSE_FIELDS: PROJECTED_FIELDS, TENANT_ID: '100002' }, floorPort);
-  const gateway = await startServer('gateway', 'src/main.ts', { ...gatewayEnv, PORT: String(gatewayPort) }, gatewayPort);
-  const gatewayFull = await startServer('gateway-full', 'src/main.ts', { ...gatewayEnv, PORT: String(fullPort), PROJECTION: 'false' }, fullPort);
+  const gateway = await startServer('gateway', 'dist/src/main.js', { ...gatewayEnv, PORT: String(gatewayPort) }, gatewayPort);
+  const gatewayFull = await startServer('gateway-full', 'dist/src/main.js', { ...gatewayEnv, PORT: String(fullPort), PROJECTION: 'false' }, fullPort);
   return { emulator, floor, gateway, gatewayFull };
 }
 
@@ -185,7 +186,7 @@ async function profileGateway(emulator: ServerProcess): Promise<string> {
   const directory = join(ROOT, '.bench/profile');
   mkdirSync(directory, { recursive: true });
   const port = await freePort();
-  const profiled = await startServer('gateway (profiled)', 'src/main.ts', { KIBO_BASE_URL: emulator.url, LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1' }, port, ['--cpu-prof', `--cpu-prof-dir=${directory}`]);
+  const profiled = await startServer('gateway (profiled)', 'dist/src/main.js', { KIBO_BASE_URL: emulator.url, LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1' }, port, ['--cpu-prof', `--cpu-prof-dir=${directory}`]);
   const before = new Set(readdirSync(directory));
   await runLoad({ url: `${profiled.url}/graphql`, method: 'POST', headers: { 'content-type': 'application/json', ...CREDENTIALS }, body: JSON.stringify({ query: PROJECTED_QUERY }), connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: 1 });
   await profiled.stop();
@@ -197,6 +198,7 @@ async function main() {
   const only = flags.only ? (flags.only.split(',').map((name) => name.trim()) as CaseName[]) : [...CASE_NAMES];
   for (const name of only) if (!CASE_NAMES.includes(name)) throw new Error(`--only: unknown case "${name}"; known: ${CASE_NAMES.join(', ')}`);
 
+  buildProduct();
   const servers = await startServers();
   try {
     if (flags.soak) {

@@ -69,6 +69,16 @@ describe('operation limits (defaults)', () => {
     expect(stack.emulator.received).toHaveLength(0);
   });
 
+  it('a chunked body without Content-Length is refused with 411', async () => {
+    async function* chunks() {
+      yield Buffer.from(JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' }));
+    }
+    const response = await request(stack.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body: chunks() });
+    expect(response.statusCode).toBe(411);
+    expect(((await response.body.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('LENGTH_REQUIRED');
+    expect(stack.emulator.received).toHaveLength(0);
+  });
+
   it('batched requests (an array of operations) are refused', async () => {
     const response = await raw(stack, { headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body: JSON.stringify([{ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' }, { query: 'mutation { switchTenant(tenantId: 100003) { createdOn } }' }]) });
     expect(response.status).toBe(400);
