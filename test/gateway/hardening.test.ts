@@ -2,6 +2,7 @@
  * Abuse limits and browser safety, tested the way an attacker or a careless client behaves:
  * each refusal comes before any Kibo call, with a code.
  */
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
@@ -70,10 +71,9 @@ describe('operation limits (defaults)', () => {
   });
 
   it('a chunked body without Content-Length is refused with 411', async () => {
-    async function* chunks() {
-      yield Buffer.from(JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' }));
-    }
-    const response = await request(stack.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body: chunks() });
+    // A stream body of unknown length goes out with Transfer-Encoding: chunked.
+    const body = Readable.from([Buffer.from(JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' }))]);
+    const response = await request(stack.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body });
     expect(response.statusCode).toBe(411);
     expect(((await response.body.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('LENGTH_REQUIRED');
     expect(stack.emulator.received).toHaveLength(0);
