@@ -1,6 +1,7 @@
 /**
  * `npm run codegen`: every generated artifact, from one script.
- *   schema/schema.graphql        the public GraphQL schema, printed from Pothos, sorted for small diffs
+ *   schema/schema.graphql        the served GraphQL schema, printed from Pothos, sorted for small diffs
+ *   schema/subgraph.graphql      the federation subgraph SDL, as `_service { sdl }` serves it
  *   src/generated/kibo-rest.ts   REST types from schema/kibo-openapi.yaml (openapi-typescript)
  *   test/generated/operations.ts typed documents for the shipped and tested .graphql operations
  * `npm run codegen -- --check` regenerates into a temporary folder and fails with a diff when a
@@ -16,6 +17,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = {
   schema: 'schema/schema.graphql',
+  subgraph: 'schema/subgraph.graphql',
   restTypes: 'src/generated/kibo-rest.ts',
   operations: 'test/generated/operations.ts',
 } as const;
@@ -48,6 +50,8 @@ async function generateAll(outDir: string): Promise<void> {
   const { lexicographicSortSchema, printSchema } = await import('graphql');
   const { schema } = await import('./src/schema/index.js');
   writeFileSync(target(ARTIFACTS.schema), `${printSchema(lexicographicSortSchema(schema))}\n`);
+  const { printSubgraphSchema } = await import('@apollo/subgraph');
+  writeFileSync(target(ARTIFACTS.subgraph), `${printSubgraphSchema(schema)}\n`);
 
   const { default: openapiTS, astToString } = await import('openapi-typescript');
   const ast = await openapiTS(pathToFileURL(join(ROOT, 'schema/kibo-openapi.yaml')), { propertiesRequiredByDefault: true });

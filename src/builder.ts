@@ -1,5 +1,7 @@
 /** The Pothos SchemaBuilder and its configuration; types register themselves from src/schema/. */
 import SchemaBuilder from '@pothos/core';
+import DirectivePlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import type { KiboClient } from './kibo/client.js';
 
 export interface GatewayContext {
@@ -20,4 +22,8 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
   };
-}>({ defaultFieldNullability: false });
+}>({
+  defaultFieldNullability: false,
+  // Federation (entities, _service, _entities) needs the directives plugin to print @key and @link.
+  plugins: [DirectivePlugin, FederationPlugin],
+});

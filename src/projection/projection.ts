@@ -17,3 +17,15 @@ export function formatResponseFields(projection: Projection): string {
   }
   return parts.join(',');
 }
+
+/** Both projections' needs: a property asked for whole in either stays whole. */
+export function mergeProjections(a: Projection, b: Projection): Projection {
+  const merged = new Map(a);
+  for (const [name, children] of b) {
+    const existing = merged.get(name);
+    if (existing === undefined) merged.set(name, children);
+    else if (existing.size === 0 || children.size === 0) merged.set(name, WHOLE_VALUE);
+    else merged.set(name, mergeProjections(existing, children));
+  }
+  return merged;
+}

@@ -7,7 +7,7 @@
  */
 import { Kind, type FieldNode, type GraphQLResolveInfo, type TypeNode } from 'graphql';
 import { fitResponseFields } from './coarsen.js';
-import { WHOLE_VALUE } from './projection.js';
+import { WHOLE_VALUE, type Projection } from './projection.js';
 import { projectionFromInfo } from './walker.js';
 
 export interface QueryBudget {
@@ -35,7 +35,7 @@ export function responseFieldsFor(info: GraphQLResolveInfo, { budget, fieldNodes
   const compute = () => {
     const projection = new Map(projectionFromInfo({ ...info, fieldNodes }));
     for (const property of alsoNeeded) projection.set(property, WHOLE_VALUE);
-    return fitResponseFields(projection, (candidate) => budget.measure(candidate) <= budget.maxLength);
+    return responseFieldsForProjection(projection, budget);
   };
   if (fieldNodes !== info.fieldNodes) return compute();
 
@@ -50,6 +50,11 @@ export function responseFieldsFor(info: GraphQLResolveInfo, { budget, fieldNodes
   const responseFields = compute();
   byVariables.set(key, responseFields);
   return responseFields;
+}
+
+/** A projection printed as responseFields within the budget (coarsened if need be); not cached. */
+export function responseFieldsForProjection(projection: Projection, budget: QueryBudget): string | undefined {
+  return fitResponseFields(projection, (candidate) => budget.measure(candidate) <= budget.maxLength);
 }
 
 function booleanVariablesKey(info: GraphQLResolveInfo): string {

@@ -44,6 +44,17 @@ interface PropertyNeed {
 export function projectionFromInfo(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'returnType' | 'schema' | 'fragments' | 'variableValues'>): Projection {
   const type = getNamedType(info.returnType);
   if (!isObjectType(type)) throw new Error(`Cannot project ${type.name}: not an object type`);
+  return projectionForType(info, type);
+}
+
+/**
+ * The projection of what `selectionSets` select on `type` — for a field of an abstract type, such
+ * as federation's `_entities`, only the fragments that apply to `type` count.
+ */
+export function projectionForType(
+  info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'schema' | 'fragments' | 'variableValues'>,
+  type: GraphQLObjectType,
+): Projection {
   const selectionSets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
   return project(selectionSets, type, { schema: info.schema, fragments: info.fragments, variables: info.variableValues });
 }

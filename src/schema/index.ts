@@ -3,6 +3,7 @@ import { builder } from '../builder.js';
 import './scalars.js';
 import './ticket.js';
 import './switch-tenant.js';
+import './entities.js';
 
 export const GATEWAY_VERSION = '0.1.0';
 
@@ -17,4 +18,8 @@ builder.queryType({
 });
 builder.mutationType({});
 
-export const schema = builder.toSchema();
+/** Federation v2, pinned: the spec version this subgraph's SDL links, which composition checks. */
+export const FEDERATION_LINK = 'https://specs.apollo.dev/federation/v2.9';
+
+/** The served schema: the public API plus federation's `_service` and `_entities`. */
+export const schema = builder.toSubGraphSchema({ linkUrl: FEDERATION_LINK, federationDirectives: ['@key'] });
