@@ -1,0 +1,115 @@
+/**
+ * The subgraph contract, tested directly as a gateway would use it: `_service { sdl }` and
+ * `_entities(representations: …)`, with the credentials and tenant context a gateway forwards.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO } from '../../src/emulator/demo-data.js';
+import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
+
+const ENTITIES = `query($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    __typename
+    ... on Site { id name domain }
+    ... on Tenant { id name isExpired }
+    ... on Catalog { id name }
+    ... on AdminUserMasterCatalog { id supportedLocaleCodes }
+    ... on UserProfile { userId userName }
+  }
+}`;
+
+const CONTEXT = { ...DEMO_HEADERS, 'x-vol-tenant': '100002' };
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ env: { LOG_LEVEL: 'silent' } });
+});
+afterAll(() => stack.close());
+beforeEach(() => stack.resetRecords());
+
+describe('_service', () => {
+  it('serves the SDL in schema/subgraph.graphql', async () => {
+    const response = await stack.graphql<{ _service: { sdl: string } }>('{ _service { sdl } }');
+    const committed = readFileSync(new URL('../../schema/subgraph.graphql', import.meta.url), 'utf8');
+    expect(response.body.data?._service.sdl.trim()).toBe(committed.trim());
+  });
+});
+
+describe('_entities', () => {
+  it('resolves references of every entity type with one upstream call, projected to what was asked', async () => {
+    const representations = [
+      { __typename: 'Site', id: 201 },
+      { __typename: 'Site', id: 5001 },
+      { __typename: 'Tenant', id: 100050 },
+      { __typename: 'Catalog', id: 211 },
+      { __typename: 'AdminUserMasterCatalog', id: 21 },
+      { __typename: 'UserProfile', userId: '0d1b6a7c4e2f4c3aa1b2c3d4e5f60718' },
+      { __typename: 'Site', id: 202 },
+    ];
+    const response = await stack.graphql<{ _entities: Array<Record<string, unknown> | null> }>(ENTITIES, { variables: { representations }, headers: CONTEXT });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data?._entities).toEqual([
+      { __typename: 'Site', id: 201, name: 'Fabrikam Outfitters US', domain: 's201-t100002.sandbox.mozu.com' },
+      { __typename: 'Site', id: 5001, name: expect.any(String), domain: expect.any(String) },
+      { __typename: 'Tenant', id: 100050, name: expect.any(String), isExpired: true },
+      { __typename: 'Catalog', id: 211, name: expect.any(String) },
+      { __typename: 'AdminUserMasterCatalog', id: 21, supportedLocaleCodes: ['en-US', 'fr-CA'] },
+      { __typename: 'UserProfile', userId: '0d1b6a7c4e2f4c3aa1b2c3d4e5f60718', userName: 'demo.admin@example.com' },
+      { __typename: 'Site', id: 202, name: 'Fabrikam Outfitters CA', domain: 's202-t100002.sandbox.mozu.com' },
+    ]);
+    expect(stack.emulator.received).toHaveLength(1);
+    expect(stack.emulator.received[0]!.tenantId).toBe('100002');
+    const tenantPart = 'expiry,id,masterCatalogs(catalogs(id,name),id,supportedLocaleCodes),name,sites(domain,id,name)';
+    expect(stack.emulator.received[0]!.responseFields).toBe(`availableTenants(${tenantPart}),tenant(${tenantPart}),user(userId,userName)`);
+  });
+
+  it('asks only for what the query selects of the types referenced', async () => {
+    const response = await stack.graphql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { name } } }', {
+      variables: { r: [{ __typename: 'Site', id: 203 }] },
+      headers: CONTEXT,
+    });
+    expect(response.body.data).toEqual({ _entities: [{ name: 'Fabrikam Outfitters GB' }] });
+    expect(stack.receivedResponseFields()).toEqual(['availableTenants(id,sites(id,name)),tenant(id,sites(id,name))']);
+  });
+
+  it('resolves a reference the ticket does not hold to null, without failing the others', async () => {
+    const response = await stack.graphql(ENTITIES, {
+      variables: { representations: [{ __typename: 'Site', id: 999999 }, { __typename: 'Site', id: 201 }, { __typename: 'Tenant', id: 999999 }] },
+      headers: CONTEXT,
+    });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data).toMatchObject({ _entities: [null, { id: 201 }, null] });
+  });
+
+  it('without credentials: UNAUTHENTICATED on each entity, and no upstream call', async () => {
+    const response = await stack.graphql(ENTITIES, { variables: { representations: [{ __typename: 'Site', id: 201 }, { __typename: 'Tenant', id: 100002 }] }, headers: { 'x-vol-tenant': '100002' } });
+    expect(response.body.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([
+      [['_entities', 0], 'UNAUTHENTICATED'],
+      [['_entities', 1], 'UNAUTHENTICATED'],
+    ]);
+    expect(stack.emulator.received).toHaveLength(0);
+  });
+
+  it.each([undefined, 'abc', '0'])('with X-Vol-Tenant %j: BAD_USER_INPUT naming the header', async (tenant) => {
+    const headers: Record<string, string> = { ...DEMO_HEADERS, ...(tenant !== undefined && { 'x-vol-tenant': tenant }) };
+    const response = await stack.graphql(ENTITIES, { variables: { representations: [{ __typename: 'Site', id: 201 }] }, headers });
+    const error = response.body.errors?.[0];
+    expect(error?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(error?.message).toContain('X-Vol-Tenant');
+    expect(stack.emulator.received).toHaveLength(0);
+  });
+
+  it('passes Kibo’s refusal on to each entity (a tenant the user cannot enter)', async () => {
+    const response = await stack.graphql(ENTITIES, { variables: { representations: [{ __typename: 'Site', id: 201 }] }, headers: { ...DEMO_HEADERS, 'x-vol-tenant': '999999' } });
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(response.body.data).toEqual({ _entities: [null] });
+  });
+
+  it('uses the narrow user’s tenant when its refresh token is forwarded', async () => {
+    const response = await stack.graphql(ENTITIES, {
+      variables: { representations: [{ __typename: 'Tenant', id: DEMO.narrowTenantId }] },
+      headers: { authorization: DEMO_HEADERS.authorization, 'x-kibo-refresh-token': DEMO.narrowRefreshToken, 'x-vol-tenant': String(DEMO.narrowTenantId) },
+    });
+    expect(response.body.data).toEqual({ _entities: [{ __typename: 'Tenant', id: DEMO.narrowTenantId, name: null, isExpired: false }] });
+  });
+});
