@@ -26,7 +26,7 @@ describe('composition', () => {
   it('composes with @apollo/composition without errors or hints', () => {
     const result = composeApollo(urls);
     expect(result.errors ?? []).toEqual([]);
-    expect(result.hints.map((hint) => `${hint.definition.code}: ${hint.message}`)).toEqual([]);
+    expect((result.hints ?? []).map((hint) => `${hint.definition.code}: ${hint.message}`)).toEqual([]);
     expect(result.supergraphSdl).toContain('join__graph(name: "kibo", url: "http://kibo.internal/graphql")');
     // Site carries fields from both subgraphs.
     const site = /type Site\b[^}]*\}/.exec(result.supergraphSdl ?? '')?.[0] ?? '';
