@@ -122,6 +122,8 @@ async function measureCase(name: CaseName, servers: Servers): Promise<CaseResult
   const sampleBody = await sample.json();
   if (!correct(sampleBody)) throw new Error(`${name}: wrong answer before measuring: ${JSON.stringify(sampleBody).slice(0, 400)}`);
 
+  // Let the previous case's last in-flight requests land before counting this one's.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   const statsBefore = await emulatorStats(servers.emulator);
   const cpuBefore = cpuMs(spec.server.pid);
   const load = await runLoad({ ...spec.request, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP_SECONDS });
