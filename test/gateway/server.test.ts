@@ -2,40 +2,23 @@
  * The server as a newcomer and an operator meet it: `npm start`'s entry point in its own process,
  * with the embedded emulator, GraphiQL, health, a bad configuration, and SIGTERM with work in flight.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { startEmulator } from '../../src/emulator/server.js';
+import { spawnMain, startMain } from '../support/main-process.js';
 import { DEMO_HEADERS } from '../support/stack.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-/** Runs src/main.ts as `npm start` does, and waits for the line that announces GraphiQL. */
-async function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const deadline = Date.now() + 15_000;
-  while (!/GraphiQL is at http:\/\/localhost:(\d+)/.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`gateway did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const port = Number(/GraphiQL is at http:\/\/localhost:(\d+)/.exec(output)![1]);
-  return { child, url: `http://127.0.0.1:${port}`, output: () => output };
-}
-
 describe('npm start', () => {
   it('starts the embedded emulator when KIBO_BASE_URL is unset, says so, and serves the example', async () => {
-    const { url, output } = await startMain({});
+    const { url, output } = await startMain({}, children);
     expect(output()).toContain('started the embedded Kibo emulator');
 
     const health = await request(`${url}/health`);
@@ -61,7 +44,7 @@ describe('npm start', () => {
   });
 
   it('refuses to start on a bad variable and names it', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...process.env, PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnMain({ PORT: 'eighty' });
     children.push(child);
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -74,7 +57,7 @@ describe('npm start', () => {
   it('on SIGTERM finishes the request in flight, then exits 0', async () => {
     const emulator = await startEmulator({ faultInjection: true });
     try {
-      const { child, url } = await startMain({ KIBO_BASE_URL: emulator.url, SHUTDOWN_GRACE_MS: '5000' });
+      const { child, url } = await startMain({ KIBO_BASE_URL: emulator.url, SHUTDOWN_GRACE_MS: '5000' }, children);
       const inFlight = request(`${url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer emulator-fault:delay:700', 'x-kibo-refresh-token': DEMO.refreshToken },
