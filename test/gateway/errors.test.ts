@@ -9,7 +9,7 @@ import { DEMO } from '../../src/emulator/demo-data.js';
 import { startGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import { FirstTicketDocument, SwitchWithRefreshTokenDocument } from '../generated/operations.js';
-import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
+import { DEMO_HEADERS, startStack, withStack, type Stack } from '../support/stack.js';
 
 const SWITCH = 'mutation($tenantId: Int!, $refreshToken: String) { switchTenant(tenantId: $tenantId, refreshToken: $refreshToken) { accessToken tenant { id } } }';
 
@@ -140,13 +140,10 @@ describe('Kibo failing', () => {
 
 describe('content types the spec lists', () => {
   it.each(['text/json', 'text/plain'] as const)('reads a ticket sent as %s', async (contentType) => {
-    const other = await startStack({ emulator: { contentType } });
-    try {
+    await withStack({ emulator: { contentType } }, async (other) => {
       const response = await other.graphql(SWITCH, { variables: { tenantId: 100002 } });
       expect(response.body.data).toMatchObject({ switchTenant: { tenant: { id: 100002 } } });
-    } finally {
-      await other.close();
-    }
+    });
   });
 });
 

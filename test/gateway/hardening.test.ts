@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
-import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
+import { DEMO_HEADERS, startStack, withStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -41,26 +41,17 @@ describe('operation limits (defaults)', () => {
     }
   });
 
-  it('depth beyond MAX_DEPTH is refused', async () => {
-    const deep = await startStack({ env: { MAX_DEPTH: '3', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator });
-    try {
-      const response = await deep.graphql('mutation { switchTenant(tenantId: 100002) { tenant { sites { attributes { name } } } } }');
+  it.each([
+    ['MAX_DEPTH', '3', 'mutation { switchTenant(tenantId: 100002) { tenant { sites { attributes { name } } } } }'],
+    ['MAX_COST', '50', 'mutation { switchTenant(tenantId: 100002) { availableTenants { id name domain sites { id name domain localeCode } masterCatalogs { id catalogs { id name } } } } }'],
+  ])('%s=%s refuses what it would have let through by default', async (variable, value, query) => {
+    expect((await stack.graphql(query)).body.errors).toBeUndefined();
+    stack.resetRecords();
+    await withStack({ env: { [variable]: value, LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator }, async (strict) => {
+      const response = await strict.graphql(query);
       expect(response.body.errors?.[0]?.extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
       expect(stack.emulator.received).toHaveLength(0);
-    } finally {
-      await deep.close();
-    }
-  });
-
-  it('cost beyond MAX_COST is refused', async () => {
-    const cheap = await startStack({ env: { MAX_COST: '50', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator });
-    try {
-      const response = await cheap.graphql('mutation { switchTenant(tenantId: 100002) { availableTenants { id name domain sites { id name domain localeCode } masterCatalogs { id catalogs { id name } } } } }');
-      expect(response.body.errors?.[0]?.extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
-      expect(stack.emulator.received).toHaveLength(0);
-    } finally {
-      await cheap.close();
-    }
+    });
   });
 
   it('a body larger than MAX_BODY_BYTES is refused with 413', async () => {
@@ -120,14 +111,11 @@ describe('alias amplification and the upstream call cap', () => {
   });
 
   it('MAX_UPSTREAM_CALLS raises the cap', async () => {
-    const two = await startStack({ env: { MAX_UPSTREAM_CALLS: '2', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator });
-    try {
+    await withStack({ env: { MAX_UPSTREAM_CALLS: '2', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator }, async (two) => {
       const response = await two.graphql(aliases(2, (i) => 100002 + i));
       expect(response.body.data).toEqual({ a0: { tenant: { id: 100002 } }, a1: { tenant: { id: 100003 } } });
       expect(stack.emulator.received.map((r) => r.tenantId).sort()).toEqual(['100002', '100003']);
-    } finally {
-      await two.close();
-    }
+    });
   });
 });
 
@@ -155,19 +143,15 @@ describe('browser safety', () => {
   });
 
   it('allows exactly the configured origins with CORS_ORIGINS', async () => {
-    const cors = await startStack({ env: { CORS_ORIGINS: 'https://admin.example.com', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator });
-    try {
+    await withStack({ env: { CORS_ORIGINS: 'https://admin.example.com', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator }, async (cors) => {
       const ask = (origin: string) => raw(cors, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
       expect((await ask('https://admin.example.com')).headers['access-control-allow-origin']).toBe('https://admin.example.com');
       expect((await ask('https://evil.example')).headers['access-control-allow-origin']).not.toBe('https://evil.example');
-    } finally {
-      await cors.close();
-    }
+    });
   });
 
   it('turns introspection and GraphiQL off when configured', async () => {
-    const locked = await startStack({ env: { INTROSPECTION: 'false', GRAPHIQL: 'false', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator });
-    try {
+    await withStack({ env: { INTROSPECTION: 'false', GRAPHIQL: 'false', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator }, async (locked) => {
       const introspection = await locked.graphql('{ __schema { queryType { name } } }');
       expect(introspection.body.errors?.[0]?.extensions?.code).toBeDefined();
       expect(introspection.body.data ?? null).toBeNull();
@@ -176,9 +160,7 @@ describe('browser safety', () => {
       // and the defaults keep both on
       expect((await stack.graphql('{ __schema { queryType { name } } }')).body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
       expect((await raw(stack, { method: 'GET', headers: { accept: 'text/html' } })).text).toContain('<title>kibo-auth-gateway</title>');
-    } finally {
-      await locked.close();
-    }
+    });
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SwitchTenantTokensDocument } from '../generated/operations.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { startStack, withStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -92,14 +92,12 @@ describe('responseFields derived from the selection set', () => {
   it('answers the same as the full ticket would for the fields asked', async () => {
     const selection = '{ tenant { id name domain isDevTenant sites { id name catalogId attributes { name value } } } user { userId userName } grantedBehaviors }';
     const projected = await stack.graphql(`mutation { switchTenant(tenantId: 100007) ${selection} }`);
-    const full = await startStack({ env: { PROJECTION: 'false' } });
-    try {
+    await withStack({ env: { PROJECTION: 'false' }, sharedEmulator: stack.emulator }, async (full) => {
+      stack.resetRecords();
       const unprojected = await full.graphql(`mutation { switchTenant(tenantId: 100007) ${selection} }`);
       expect(full.receivedResponseFields()).toEqual([null]);
       expect(projected.body).toEqual(unprojected.body);
-    } finally {
-      await full.close();
-    }
+    });
   });
 });
 

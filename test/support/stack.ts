@@ -99,3 +99,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   };
 }
+
+/** Runs `use` against a stack started for it alone (often sharing another's emulator), then closes it. */
+export async function withStack<T>(options: StackOptions, use: (stack: Stack) => Promise<T>): Promise<T> {
+  const stack = await startStack(options);
+  try {
+    return await use(stack);
+  } finally {
+    await stack.close();
+  }
+}
