@@ -34,7 +34,7 @@ export function codegenConfig(schemaFile: string = ARTIFACTS.schema, operationsF
         config: {
           useTypeImports: true,
           onlyOperationTypes: true,
-          scalars: { DateTime: 'string', JSON: 'unknown' },
+          scalars: { DateTime: 'string', JSON: 'unknown', _Any: 'Record<string, unknown>' },
         },
       },
     },

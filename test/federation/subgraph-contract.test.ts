@@ -5,18 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
+import { EntitiesDocument } from '../generated/operations.js';
 import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
 
-const ENTITIES = `query($representations: [_Any!]!) {
-  _entities(representations: $representations) {
-    __typename
-    ... on Site { id name domain }
-    ... on Tenant { id name isExpired }
-    ... on Catalog { id name }
-    ... on AdminUserMasterCatalog { id supportedLocaleCodes }
-    ... on UserProfile { userId userName }
-  }
-}`;
+const ENTITIES = EntitiesDocument;
 
 const CONTEXT = { ...DEMO_HEADERS, 'x-vol-tenant': '100002' };
 
@@ -46,7 +38,7 @@ describe('_entities', () => {
       { __typename: 'UserProfile', userId: '0d1b6a7c4e2f4c3aa1b2c3d4e5f60718' },
       { __typename: 'Site', id: 202 },
     ];
-    const response = await stack.graphql<{ _entities: Array<Record<string, unknown> | null> }>(ENTITIES, { variables: { representations }, headers: CONTEXT });
+    const response = await stack.graphql(ENTITIES, { variables: { representations }, headers: CONTEXT });
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data?._entities).toEqual([
       { __typename: 'Site', id: 201, name: 'Fabrikam Outfitters US', domain: 's201-t100002.sandbox.mozu.com' },

@@ -3,6 +3,7 @@
  * call), Kibo's refusals, and Kibo failing — each as a GraphQL error with extensions.code.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { print } from 'graphql';
 import { request } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { DEMO } from '../../src/emulator/demo-data.js';
@@ -11,7 +12,9 @@ import { createLogger } from '../../src/logger.js';
 import { FirstTicketDocument, SwitchWithRefreshTokenDocument } from '../generated/operations.js';
 import { DEMO_HEADERS, startStack, withStack, type Stack } from '../support/stack.js';
 
-const SWITCH = 'mutation($tenantId: Int!, $refreshToken: String) { switchTenant(tenantId: $tenantId, refreshToken: $refreshToken) { accessToken tenant { id } } }';
+/** For variables the schema must refuse, which a typed document would not even compile with. */
+const SWITCH_UNTYPED = print(SwitchWithRefreshTokenDocument);
+const SWITCH = SwitchWithRefreshTokenDocument;
 
 /** Headers that make the emulator misbehave in the given way (see src/emulator/faults.ts). */
 const fault = (mode: string) => ({ authorization: `Bearer emulator-fault:${mode}`, 'x-kibo-refresh-token': DEMO.refreshToken });
@@ -39,7 +42,7 @@ describe('refused by the gateway, without calling Kibo', () => {
     ['a fractional tenantId', { tenantId: 1.5 }, DEMO_HEADERS, 'BAD_USER_INPUT'],
     ['a string tenantId', { tenantId: '100002' }, DEMO_HEADERS, 'BAD_USER_INPUT'],
   ])('%s', async (_case, variables, headers, code) => {
-    const response = await stack.graphql(SWITCH, { variables, headers: headers as Record<string, string> });
+    const response = await stack.graphql(SWITCH_UNTYPED, { variables, headers: headers as Record<string, string> });
     expect(singleError(response.body).extensions?.code).toBe(code);
     expect(stack.emulator.received).toHaveLength(0);
   });
@@ -127,7 +130,7 @@ describe('Kibo failing', () => {
       const response = await request(gateway.graphqlUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
-        body: JSON.stringify({ query: SWITCH, variables: { tenantId: 100002 } }),
+        body: JSON.stringify({ query: SWITCH_UNTYPED, variables: { tenantId: 100002 } }),
       });
       const body = (await response.body.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
       expect(body.errors[0]!.extensions.code).toBe('UPSTREAM_UNAVAILABLE');
