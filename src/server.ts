@@ -30,7 +30,6 @@ export interface GatewayAppOptions {
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, Omit<GatewayContext, 'request'>>;
 
-
 /** What GraphiQL opens with: the README's example, kept as a .graphql file that codegen checks against the schema. */
 export const EXAMPLE_OPERATION = readFileSync(new URL('../schema/operations/SwitchTenant.graphql', import.meta.url), 'utf8');
 
@@ -41,8 +40,8 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayYoga {
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: HEALTH_PATH,
     landingPage: false,
-    // Never dev mode: dev mode adds the original error (e.g. a JSON parser's excerpt of the body,
-    // which may hold a token) to what the client sees.
+    // Never dev mode, whatever NODE_ENV says: dev mode sends unexpected errors' messages and
+    // stacks to the client.
     maskedErrors: { isDev: false },
     // Enforced on the raw request instead (security/body-limit.ts), where it costs nothing.
     maxRequestBodySize: false,
