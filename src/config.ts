@@ -13,6 +13,8 @@ export interface GatewayConfig {
   upstream: UpstreamConfig;
   /** Derive `responseFields` from the selection set; off only to measure what it saves. */
   projection: boolean;
+  /** Serve Prometheus metrics at /metrics. */
+  metrics: boolean;
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   shutdownGraceMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -83,6 +85,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       connections: integer(env, 'KIBO_CONNECTIONS', 32, { min: 1, max: 1024 }),
     },
     projection: boolean(env, 'PROJECTION', true),
+    metrics: boolean(env, 'METRICS', true),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     limits: {

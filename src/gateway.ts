@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from './config.js';
 import { KiboClient, type UpstreamCallEvent } from './kibo/client.js';
 import type { Logger } from './logger.js';
+import { GatewayMetrics } from './metrics.js';
 import { GRAPHQL_PATH } from './paths.js';
 import { refuseOversizedBody } from './security/body-limit.js';
 import { createGatewayApp, type GatewayYoga } from './server.js';
@@ -32,8 +33,10 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, logger } = options;
+  const metrics = config.metrics ? new GatewayMetrics() : undefined;
   const kibo = new KiboClient(options.kiboBaseUrl, config.upstream, (event) => {
     logger.debug({ upstream: event }, 'kibo call');
+    metrics?.recordUpstreamCall(event);
     options.onUpstreamCall?.(event);
   });
   const yoga = createGatewayApp({
@@ -46,6 +49,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     graphiqlHeaders: options.graphiqlHeaders,
   });
   const server = createServer((request, response) => {
+    if (metrics) {
+      if (metrics.serve(request, response)) return;
+      response.once('finish', () => metrics.recordResponse(response.statusCode));
+    }
     if (!refuseOversizedBody(request, response, config.limits.maxBodyBytes)) void yoga(request, response);
   });
 

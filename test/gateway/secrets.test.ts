@@ -1,7 +1,8 @@
 /**
  * Credentials never leave through a side door: drive success, refusals and faults with
- * recognisable token values, then search every log line and every response for them.
+ * recognisable token values, then search every log line, every response and the metrics for them.
  */
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -52,6 +53,9 @@ describe('no credential reaches a log line or an error', () => {
       for (const body of seen) expect(body, 'an error response').not.toContain(secret);
     }
     expect(JSON.stringify(stack.upstreamCalls)).not.toMatch(new RegExp([...secrets].join('|')));
+    const metrics = await (await request(`${stack.gateway.url}/metrics`)).body.text();
+    expect(metrics).toContain('kibo_upstream_calls_total{outcome="UPSTREAM_UNAVAILABLE"}');
+    for (const secret of secrets) expect(metrics, 'the metrics').not.toContain(secret);
   });
 
   it('redacts sensitive keys even when a log call passes them', async () => {
