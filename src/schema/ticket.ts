@@ -18,7 +18,13 @@ export const TenantAdminUserAuthTicket = builder.objectRef<KiboTicket>('TenantAd
       resolve: (ticket) => Math.max(0, secondsUntil(ticket.accessTokenExpiration)),
     }),
     jwtAccessToken: t.exposeString('jwtAccessToken', { nullable: true, description: 'The access token as a JWT, for the Authorization header of later calls.' }),
-    refreshToken: t.exposeString('refreshToken', { nullable: true, description: 'Token that obtains new tickets; it stays the same until it expires.' }),
+    refreshToken: t.string({
+      nullable: true,
+      description: 'Token that obtains new tickets; it stays the same until it expires. Always null in cookie mode, where it travels only in an HttpOnly cookie.',
+      extensions: { [KIBO_REQUIRES]: ['refreshToken'] },
+      // Cookie mode exists so that browser script never holds the refresh token.
+      resolve: (ticket, _args, context) => (context.refreshTokenCookie ? null : ticket.refreshToken),
+    }),
     refreshTokenExpiration: t.expose('refreshTokenExpiration', { type: 'DateTime', description: 'When the refresh token stops being accepted.' }),
     createdOn: t.expose('createdOn', { type: 'DateTime', description: 'When Kibo issued this ticket.' }),
     tenant: t.expose('tenant', { type: Tenant, description: 'The tenant this ticket is for.' }),

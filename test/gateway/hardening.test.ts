@@ -189,6 +189,16 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE)', () => {
     expect(Math.abs(Date.parse(expires) - Date.parse(ticket.body.data!.switchTenant.refreshTokenExpiration))).toBeLessThan(1000);
   });
 
+  it('never puts the refresh token in the body, even when the query selects it', async () => {
+    const response = await raw(cookieStack, {
+      headers: { 'content-type': 'application/json', authorization: DEMO_HEADERS.authorization, cookie: `kibo_rt=${DEMO.refreshToken}` },
+      body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { refreshToken refreshTokenExpiration } }' }),
+    });
+    expect(response.json()).toEqual({ data: { switchTenant: { refreshToken: null, refreshTokenExpiration: expect.any(String) } } });
+    expect(response.text).not.toContain(DEMO.refreshToken);
+    expect(String(response.headers['set-cookie'])).toContain(`kibo_rt=${DEMO.refreshToken}`);
+  });
+
   it('prefers the header and the argument to the cookie, and sets no cookie on failure', async () => {
     const response = await raw(cookieStack, {
       headers: { 'content-type': 'application/json', authorization: DEMO_HEADERS.authorization, cookie: `kibo_rt=${DEMO.refreshToken}`, 'x-kibo-refresh-token': DEMO.expiredRefreshToken },
