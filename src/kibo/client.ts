@@ -114,14 +114,12 @@ export class KiboClient {
   private classify(error: unknown, callerSignal: AbortSignal | undefined): KiboError {
     if (error instanceof DeadlineExceeded) return unavailable('timeout');
     if (callerSignal?.aborted) return unavailable('the request was cancelled');
-    // undici names its failures by `code`; our own deadline (AbortSignal.timeout) by `name`.
-    const code = (error as { code?: string }).code ?? (error as { name?: string }).name;
-    switch (code) {
+    // undici names its failures by `code`; an aborted request rejects with the abort reason.
+    switch ((error as { code?: string }).code) {
       case 'UND_ERR_CONNECT_TIMEOUT':
         return unavailable('connect timeout');
       case 'UND_ERR_HEADERS_TIMEOUT':
       case 'UND_ERR_BODY_TIMEOUT':
-      case 'TimeoutError':
         return unavailable('timeout');
       case 'ECONNREFUSED':
         return unavailable('connection refused');
