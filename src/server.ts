@@ -35,6 +35,7 @@ export const EXAMPLE_OPERATION = readFileSync(new URL('../schema/operations/Swit
 
 export function createGatewayApp(options: GatewayAppOptions): GatewayYoga {
   const { browser, limits } = options;
+  let graphiqlPage: Promise<string> | undefined;
   return createYoga<Record<string, unknown>, Omit<GatewayContext, 'request'>>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -55,8 +56,9 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayYoga {
       headers: JSON.stringify(options.graphiqlHeaders ?? { Authorization: 'Bearer <your Kibo JWT>', 'X-Kibo-Refresh-Token': '<your refresh token>' }, null, 2),
     },
     // GraphiQL's assets ship inside the package, so the page works without reaching a CDN. They
-    // weigh ~45 MiB in memory: loaded on the first visit, never by an API-only deployment.
-    renderGraphiQL: async (graphiqlOptions) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
+    // weigh ~45 MiB in memory: loaded on the first visit, never by an API-only deployment; the
+    // 9 MB page is rendered once, as its options never change.
+    renderGraphiQL: (graphiqlOptions) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(graphiqlOptions))),
     context: () => ({ kibo: options.kibo, projection: options.projection, refreshTokenCookie: options.refreshTokenCookie }),
     logging: yogaLogger(options.logger),
     plugins: [
