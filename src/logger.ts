@@ -28,5 +28,9 @@ export type { Logger };
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'kibo-auth-gateway' } };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  // A person at a terminal gets readable lines; pipes and log shippers get JSON. Redaction
+  // happens before either.
+  const pretty = process.stdout.isTTY && process.env.NODE_ENV !== 'production';
+  return pino(pretty ? { ...options, transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' } } } : options);
 }
