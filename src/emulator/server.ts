@@ -133,6 +133,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
     }
 
+    // The spec's request body is application/json only; Kibo's ASP.NET front answers anything else with 415.
+    const requestType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    if (requestType !== undefined && requestType !== 'application/json') {
+      return sendKiboError(response, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the auth ticket as application/json');
+    }
+
     const body = await readJsonBody(request);
     if (body === undefined || !validate.ticket(body)) {
       return sendKiboError(response, 400, 'MISSING_OR_INVALID_PARAMETER', 'The body must be an auth ticket (TenantAdminUserAuthTicket)', [{ name: 'paramName', value: 'authTicket' }]);

@@ -123,6 +123,16 @@ describe('refusals, each with a Kibo-style error body', () => {
     expectKiboError(response.body, errorCode);
   });
 
+  it('answers a body that is not application/json with 415', async () => {
+    const response = await request(`${emulator.url}${REFRESH_TICKET_PATH}?tenantId=100002`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${DEMO.appToken}`, 'content-type': 'text/plain' },
+      body: JSON.stringify({ refreshToken: DEMO.refreshToken }),
+    });
+    expect(response.statusCode).toBe(415);
+    expectKiboError((await response.body.json()) as Record<string, unknown>, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
   it('answers other paths with 404 and other methods with 405', async () => {
     const missing = await request(`${emulator.url}/api/platform/nothing`, { method: 'PUT' });
     expect(missing.statusCode).toBe(404);
