@@ -13,6 +13,7 @@ import type { BrowserConfig, OperationLimits } from './config.js';
 import { GRAPHQL_PATH, HEALTH_PATH } from './paths.js';
 import { clientSafeErrors, inputErrorCodes } from './request-errors.js';
 import { schema } from './schema/index.js';
+import { noStore } from './security/no-store.js';
 import { operationLimits } from './security/operation-limits.js';
 import { refreshTokenCookies } from './security/refresh-token-cookie.js';
 import { upstreamCallCap } from './security/upstream-call-cap.js';
@@ -70,6 +71,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayYoga {
       inputErrorCodes(),
       clientSafeErrors(),
       refreshTokenCookies(),
+      noStore(),
       requestLogging(options.logger),
     ],
   });

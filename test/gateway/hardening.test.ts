@@ -131,6 +131,14 @@ describe('browser safety', () => {
     expect(stack.emulator.received).toHaveLength(0);
   });
 
+  it('marks every GraphQL answer Cache-Control: no-store, since answers carry tokens', async () => {
+    const mutation = await raw(stack, { headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { accessToken } }' }) });
+    expect(mutation.json().data).toBeDefined();
+    expect(mutation.headers['cache-control']).toBe('no-store');
+    const get = await raw(stack, { method: 'GET', path: '/graphql?query=%7BgatewayVersion%7D', headers: { 'x-graphql-yoga-csrf': '1' } });
+    expect(get.headers['cache-control']).toBe('no-store');
+  });
+
   it('never runs a mutation from GET', async () => {
     const response = await raw(stack, { method: 'GET', path: `/graphql?query=${encodeURIComponent('mutation { switchTenant(tenantId: 100002) { createdOn } }')}`, headers: { 'x-graphql-yoga-csrf': '1', ...DEMO_HEADERS } });
     expect(response.status).toBe(405);
