@@ -89,6 +89,7 @@ function yogaLogger(logger: Logger) {
 
 /** One line per request: what was asked and how it went. Never headers, variables or bodies. */
 function requestLogging(logger: Logger): Plugin {
+  if (!logger.isLevelEnabled('info')) return {};
   const started = new WeakMap<Request, { at: number; operationName?: string | undefined }>();
   return {
     onRequest({ request }) {

@@ -1,6 +1,7 @@
 /** `npm run emulator`: the Kibo emulator on its own, for poking at the REST side directly. */
 import { DEMO } from './demo-data.js';
 import { startEmulator } from './server.js';
+import { REFRESH_TICKET_PATH } from './spec.js';
 
 const port = Number(process.env.EMULATOR_PORT ?? 4010);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -17,7 +18,7 @@ const emulator = await startEmulator({
 });
 console.log(`Kibo emulator listening on ${emulator.url}`);
 console.log(
-  `Try: curl -X PUT '${emulator.url}/api/platform/adminuser/authtickets/tenants?tenantId=${DEMO.tenantIds.first + 1}&responseFields=accessToken,tenant(id,name)' ` +
+  `Try: curl -X PUT '${emulator.url}${REFRESH_TICKET_PATH}?tenantId=${DEMO.tenantIds.first + 1}&responseFields=accessToken,tenant(id,name)' ` +
     `-H 'Authorization: Bearer ${DEMO.appToken}' -H 'Content-Type: application/json' -d '{"refreshToken":"${DEMO.refreshToken}"}'`,
 );
 

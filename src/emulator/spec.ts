@@ -6,9 +6,12 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
+import type { paths } from '../generated/kibo-rest.js';
 
 export const SPEC_URL = new URL('../../schema/kibo-openapi.yaml', import.meta.url);
-export const REFRESH_TICKET_PATH = '/api/platform/adminuser/authtickets/tenants';
+const SPEC_TICKET_PATH: keyof paths = '/platform/adminuser/authtickets/tenants';
+/** Where the emulator serves the operation: the spec's server URL is `{baseUrl}/api`. */
+export const REFRESH_TICKET_PATH = `/api${SPEC_TICKET_PATH}`;
 
 interface OpenApiParameter {
   name: string;
@@ -41,7 +44,7 @@ export function compileSpecValidators(spec: OpenApiDocument = loadSpec()): SpecV
   addFormats(ajv);
   ajv.addSchema({ $id: 'kibo-openapi', components: withoutUntypedNullable(spec.components) });
 
-  const operation = spec.paths['/platform/adminuser/authtickets/tenants']!.put;
+  const operation = spec.paths[SPEC_TICKET_PATH]!.put;
   const tenantIdParameter = operation.parameters.find((parameter) => parameter.name === 'tenantId');
   if (!tenantIdParameter) throw new Error('The spec no longer declares the tenantId parameter');
 

@@ -6,6 +6,7 @@
 import { Pool } from 'undici';
 import type { UpstreamConfig } from '../config.js';
 import { KiboError, kiboStatusError, parseRetryAfter, unavailable, type KiboErrorDetails } from './errors.js';
+import type { paths } from '../generated/kibo-rest.js';
 import type { KiboTicket } from './types.js';
 
 export interface RefreshTicketCall {
@@ -28,7 +29,9 @@ export interface UpstreamCallEvent {
   durationMs: number;
 }
 
-const TICKET_PATH = '/api/platform/adminuser/authtickets/tenants';
+/** The operation's path in the spec (typed against the generated paths), under the server's `/api`. */
+const SPEC_TICKET_PATH: keyof paths = '/platform/adminuser/authtickets/tenants';
+export const TICKET_PATH = `/api${SPEC_TICKET_PATH}`;
 const TICKET_CONTENT_TYPES = new Set(['application/json', 'text/json', 'text/plain']);
 /** Error bodies only need Kibo's code and message. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;

@@ -3,7 +3,7 @@
  * Generated with every property present, as a full ticket has them; a projected ticket carries only
  * what its `responseFields` asked for, and the GraphQL layer reads nothing else.
  */
-import type { components, paths } from '../generated/kibo-rest.js';
+import type { components } from '../generated/kibo-rest.js';
 
 type Schemas = components['schemas'];
 
@@ -14,4 +14,3 @@ export type KiboCatalog = Schemas['Catalog'];
 export type KiboMasterCatalog = Schemas['AdminUserMasterCatalog'];
 export type KiboUserProfile = Schemas['UserProfile'];
 export type KiboTenantAttribute = Schemas['TenantAttribute'];
-export type RefreshTicketQuery = NonNullable<paths['/platform/adminuser/authtickets/tenants']['put']['parameters']['query']>;

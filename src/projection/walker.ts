@@ -115,7 +115,8 @@ function needFor(needs: Map<string, PropertyNeed>, property: string, objectType:
   return need;
 }
 
-function isIncluded(selection: SelectionNode, variables: Record<string, unknown>): boolean {
+/** Whether `@skip`/`@include` keep a selection for these variables. */
+export function isIncluded(selection: SelectionNode, variables: Record<string, unknown>): boolean {
   if (!selection.directives?.length) return true;
   if (getDirectiveValues(GraphQLSkipDirective, selection, variables)?.if === true) return false;
   return getDirectiveValues(GraphQLIncludeDirective, selection, variables)?.if !== false;

@@ -6,10 +6,7 @@
  */
 import {
   getArgumentValues,
-  getDirectiveValues,
   getVariableValues,
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
   Kind,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -17,6 +14,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { isIncluded } from '../projection/walker.js';
 
 export const SWITCH_TENANT = 'switchTenant';
 
@@ -62,8 +60,7 @@ export function switchTenantCalls(
 
   const collect = (selectionSet: SelectionSetNode) => {
     for (const selection of selectionSet.selections) {
-      if (getDirectiveValues(GraphQLSkipDirective, selection, variableValues)?.if === true) continue;
-      if (getDirectiveValues(GraphQLIncludeDirective, selection, variableValues)?.if === false) continue;
+      if (!isIncluded(selection, variableValues)) continue;
       if (selection.kind === Kind.FIELD) {
         if (selection.name.value !== SWITCH_TENANT) continue;
         const args = getArgumentValues(field, selection, variableValues);

@@ -5,12 +5,12 @@
  */
 import { createServer } from 'node:http';
 import { loadConfig } from '../../src/config.js';
-import { createKiboPool } from '../../src/kibo/client.js';
+import { createKiboPool, TICKET_PATH } from '../../src/kibo/client.js';
 
 const config = loadConfig();
 const pool = createKiboPool(new URL(config.kiboBaseUrl!).origin, config.upstream);
 const query = new URLSearchParams({ tenantId: process.env.TENANT_ID ?? '100002', responseFields: process.env.RESPONSE_FIELDS ?? '' });
-const path = `/api/platform/adminuser/authtickets/tenants?${query}`;
+const path = `${TICKET_PATH}?${query}`;
 
 const server = createServer(async (request, response) => {
   // Read the client's body as a gateway must, even though the floor does not parse it.

@@ -20,6 +20,8 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO } from '../../src/emulator/demo-data.js';
+import { STATS_PATH } from '../../src/emulator/server.js';
+import { TICKET_PATH } from '../../src/kibo/client.js';
 import { measureProjectionCost, WIDE_SELECTION } from './projection-cost.js';
 import { buildProduct, cpuMs, freePort, memoryMiB, ROOT, runLoad, startServer, type ServerProcess } from './processes.js';
 import { runSoak } from './soak.js';
@@ -40,7 +42,6 @@ const DURATION = Number(flags.duration);
 const RUNS = Number(flags.runs);
 const CONNECTIONS = Number(flags.connections);
 const WARMUP_SECONDS = Math.min(3, Math.max(1, DURATION / 5));
-const TICKET_PATH = '/api/platform/adminuser/authtickets/tenants';
 const PROJECTED_FIELDS = 'accessToken,tenant(id,name,sites(id,name))';
 const PROJECTED_QUERY = 'mutation { switchTenant(tenantId: 100002) { accessToken tenant { id name sites { id name } } } }';
 const WIDE_QUERY = `mutation { switchTenant(tenantId: 100002) ${WIDE_SELECTION} }`;
@@ -112,7 +113,7 @@ function caseSpec(name: CaseName, servers: Servers): { spec: CaseSpec; correct: 
 }
 
 async function emulatorStats(emulator: ServerProcess): Promise<{ ticketRequests: number; responseBytes: number }> {
-  const response = await fetch(`${emulator.url}/__emulator/stats`);
+  const response = await fetch(`${emulator.url}${STATS_PATH}`);
   return (await response.json()) as { ticketRequests: number; responseBytes: number };
 }
 
