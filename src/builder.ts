@@ -2,17 +2,7 @@
 import SchemaBuilder from '@pothos/core';
 import DirectivePlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
-import type { KiboClient } from './kibo/client.js';
-
-export interface GatewayContext {
-  /** The incoming HTTP request, as Yoga hands it over (fetch API). */
-  request: Request;
-  kibo: KiboClient;
-  /** Off only to measure what projection saves; Kibo then sends whole tickets. */
-  projection: boolean;
-  /** Cookie mode: the refresh-token cookie's name, when it is on. */
-  refreshTokenCookie: string | undefined;
-}
+import type { GatewayContext } from './requests/context.js';
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;

@@ -111,8 +111,10 @@ function integer(env: Env, name: string, fallback: number, range: { min?: number
   if (!raw) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
   const value = Number(raw);
-  if (range.min !== undefined && value < range.min) throw new ConfigError(name, `must be at least ${range.min}, got ${value}`);
-  if (range.max !== undefined && value > range.max) throw new ConfigError(name, `must be at most ${range.max}, got ${value}`);
+  if (range.min !== undefined && value < range.min)
+    throw new ConfigError(name, `must be at least ${range.min}, got ${value}`);
+  if (range.max !== undefined && value > range.max)
+    throw new ConfigError(name, `must be at most ${range.max}, got ${value}`);
   return value;
 }
 
@@ -140,7 +142,10 @@ function baseUrl(env: Env, name: string): string | undefined {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(name, `must be an absolute URL such as https://t12345.sb.usc1.gcp.kibocommerce.com, got "${raw}"`);
+    throw new ConfigError(
+      name,
+      `must be an absolute URL such as https://t12345.sb.usc1.gcp.kibocommerce.com, got "${raw}"`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(name, `must use http or https, got "${url.protocol}"`);
@@ -159,9 +164,13 @@ function origins(env: Env, name: string): string[] {
     try {
       url = new URL(candidate);
     } catch {
-      throw new ConfigError(name, `must be a comma-separated list of origins such as https://admin.example.com, got "${candidate}"`);
+      throw new ConfigError(
+        name,
+        `must be a comma-separated list of origins such as https://admin.example.com, got "${candidate}"`,
+      );
     }
-    if (url.origin !== candidate.replace(/\/$/, '')) throw new ConfigError(name, `entries must be bare origins (scheme://host[:port]), got "${candidate}"`);
+    if (url.origin !== candidate.replace(/\/$/, ''))
+      throw new ConfigError(name, `entries must be bare origins (scheme://host[:port]), got "${candidate}"`);
     return url.origin;
   });
 }
@@ -170,6 +179,7 @@ function cookieName(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
   // RFC 6265 token characters only, so the name can never break the Set-Cookie header.
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw)) throw new ConfigError(name, `must be a cookie name (letters, digits, !#$%&'*+-.^_\`|~), got "${raw}"`);
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw))
+    throw new ConfigError(name, `must be a cookie name (letters, digits, !#$%&'*+-.^_\`|~), got "${raw}"`);
   return raw;
 }

@@ -2,8 +2,8 @@
 import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
 import { DEMO } from './emulator/demo-data.js';
 import type { RunningEmulator } from './emulator/server.js';
-import { startGateway } from './gateway.js';
-import { createLogger } from './logger.js';
+import { startGateway } from './http/listener.js';
+import { createLogger } from './telemetry/logger.js';
 
 let config: GatewayConfig;
 try {
@@ -22,16 +22,24 @@ if (!kiboBaseUrl) {
   const { startEmulator } = await import('./emulator/server.js');
   emulator = await startEmulator();
   kiboBaseUrl = emulator.url;
-  logger.info({ emulator: emulator.url }, 'KIBO_BASE_URL is not set: started the embedded Kibo emulator with its demo identity');
+  logger.info(
+    { emulator: emulator.url },
+    'KIBO_BASE_URL is not set: started the embedded Kibo emulator with its demo identity',
+  );
 }
 
 const gateway = await startGateway({
   config,
   kiboBaseUrl,
   logger,
-  graphiqlHeaders: emulator ? { Authorization: `Bearer ${DEMO.appToken}`, 'X-Kibo-Refresh-Token': DEMO.refreshToken } : undefined,
+  graphiqlHeaders: emulator
+    ? { Authorization: `Bearer ${DEMO.appToken}`, 'X-Kibo-Refresh-Token': DEMO.refreshToken }
+    : undefined,
 });
-logger.info({ graphiql: `http://localhost:${gateway.port}/graphql`, kibo: emulator ? 'embedded emulator' : kiboBaseUrl }, `GraphiQL is at http://localhost:${gateway.port}/graphql`);
+logger.info(
+  { graphiql: `http://localhost:${gateway.port}/graphql`, kibo: emulator ? 'embedded emulator' : kiboBaseUrl },
+  `GraphiQL is at http://localhost:${gateway.port}/graphql`,
+);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

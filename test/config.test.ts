@@ -28,7 +28,14 @@ describe('loadConfig', () => {
       projection: false,
       shutdownGraceMs: 50,
       logLevel: 'warn',
-      upstream: { connectTimeoutMs: 100, headersTimeoutMs: 200, bodyTimeoutMs: 300, requestTimeoutMs: 400, maxResponseBytes: 2048, connections: 4 },
+      upstream: {
+        connectTimeoutMs: 100,
+        headersTimeoutMs: 200,
+        bodyTimeoutMs: 300,
+        requestTimeoutMs: 400,
+        maxResponseBytes: 2048,
+        connections: 4,
+      },
     });
   });
 

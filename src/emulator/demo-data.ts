@@ -2,7 +2,14 @@
  * The emulator's demo world: who may log in and which tenants they see. Everything here is derived
  * from ids, so every run and every process serves the same tenants, sites and catalogs.
  */
-import type { KiboCatalog, KiboMasterCatalog, KiboSite, KiboTenant, KiboTenantAttribute, KiboUserProfile } from '../kibo/types.js';
+import type {
+  KiboCatalog,
+  KiboMasterCatalog,
+  KiboSite,
+  KiboTenant,
+  KiboTenantAttribute,
+  KiboUserProfile,
+} from '../kibo/types.js';
 
 export interface DemoUser {
   profile: KiboUserProfile;
@@ -31,7 +38,18 @@ const MASTER_CATALOGS_PER_TENANT = 3;
 const CATALOGS_PER_MASTER = 4;
 const ATTRIBUTES_PER_TENANT = 10;
 
-const BRANDS = ['Northwind', 'Contoso', 'Fabrikam', 'Tailspin', 'Wingtip', 'Litware', 'Adatum', 'Proseware', 'Coho', 'Lucerne'];
+const BRANDS = [
+  'Northwind',
+  'Contoso',
+  'Fabrikam',
+  'Tailspin',
+  'Wingtip',
+  'Litware',
+  'Adatum',
+  'Proseware',
+  'Coho',
+  'Lucerne',
+];
 const LINES = ['Outfitters', 'Home', 'Electronics', 'Grocers', 'Sports'];
 const LOCALES = [
   { country: 'US', locale: 'en-US', currency: 'USD' },
@@ -137,7 +155,9 @@ export function demoTenant(tenantId: number): KiboTenant {
     expiry: ordinal === 50 ? iso(EPOCH - 30 * DAY) : iso(EPOCH + 3 * 365 * DAY),
     lastLoginDate: ordinal % 7 === 0 ? null : iso(EPOCH + ordinal * DAY),
     sites: Array.from({ length: SITES_PER_TENANT }, (_, i) => site(tenantId, ordinal, i, brand)),
-    masterCatalogs: Array.from({ length: MASTER_CATALOGS_PER_TENANT }, (_, i) => masterCatalog(tenantId, ordinal, i, brand)),
+    masterCatalogs: Array.from({ length: MASTER_CATALOGS_PER_TENANT }, (_, i) =>
+      masterCatalog(tenantId, ordinal, i, brand),
+    ),
     attributes: Array.from({ length: ATTRIBUTES_PER_TENANT }, (_, i) => attribute(i, ordinal)),
   };
 }
@@ -175,7 +195,9 @@ export function createDemoDirectory(now: Date): DemoDirectory {
       firstName: 'Dana',
       lastName: 'Demo',
     },
-    tenants: Array.from({ length: DEMO.tenantIds.last - DEMO.tenantIds.first + 1 }, (_, i) => demoTenant(DEMO.tenantIds.first + i)),
+    tenants: Array.from({ length: DEMO.tenantIds.last - DEMO.tenantIds.first + 1 }, (_, i) =>
+      demoTenant(DEMO.tenantIds.first + i),
+    ),
     grantedBehaviors: Array.from({ length: 24 }, (_, i) => 1000 + i * 7),
   };
   const narrowUser: DemoUser = {

@@ -50,7 +50,11 @@ export function parseFault(bearer: string): Fault | undefined {
  * Plays a fault out on the response. `delay` returns after waiting, so the caller then answers
  * normally; every other mode ends the exchange itself.
  */
-export async function playFault(fault: Fault, response: ServerResponse, signal: AbortSignal): Promise<'continue' | 'done'> {
+export async function playFault(
+  fault: Fault,
+  response: ServerResponse,
+  signal: AbortSignal,
+): Promise<'continue' | 'done'> {
   switch (fault.mode) {
     case 'delay':
       await sleep(fault.ms, signal);
@@ -68,13 +72,17 @@ export async function playFault(fault: Fault, response: ServerResponse, signal: 
       response.writeHead(fault.status, { 'content-length': '0' }).end();
       return 'done';
     case 'rate-limit':
-      sendKiboError(response, 429, 'TOO_MANY_REQUESTS', 'Too many requests', [], { 'retry-after': String(fault.retryAfterSeconds) });
+      sendKiboError(response, 429, 'TOO_MANY_REQUESTS', 'Too many requests', [], {
+        'retry-after': String(fault.retryAfterSeconds),
+      });
       return 'done';
     case 'malformed-json':
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"accessToken": "abc", "tenant": {');
       return 'done';
     case 'wrong-content-type':
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html><body>Maintenance</body></html>');
+      response
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end('<html><body>Maintenance</body></html>');
       return 'done';
     case 'oversize': {
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -101,9 +109,13 @@ export async function playFault(fault: Fault, response: ServerResponse, signal: 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

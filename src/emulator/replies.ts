@@ -3,7 +3,13 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 export type TicketContentType = 'application/json' | 'text/json' | 'text/plain';
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, contentType: TicketContentType = 'application/json', headers: OutgoingHttpHeaders = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  contentType: TicketContentType = 'application/json',
+  headers: OutgoingHttpHeaders = {},
+): void {
   const payload = JSON.stringify(body);
   // Set one by one (not through writeHead) so the byte count stays readable for the stats.
   for (const [name, value] of Object.entries(headers)) if (value !== undefined) response.setHeader(name, value);
@@ -22,5 +28,11 @@ export function sendKiboError(
   additionalErrorData: Array<{ name: string; value: string }> = [],
   headers: OutgoingHttpHeaders = {},
 ): void {
-  sendJson(response, status, { message, errorCode, applicationName: 'AdminUser', additionalErrorData, items: [] }, 'application/json', headers);
+  sendJson(
+    response,
+    status,
+    { message, errorCode, applicationName: 'AdminUser', additionalErrorData, items: [] },
+    'application/json',
+    headers,
+  );
 }

@@ -35,7 +35,12 @@ export function parseResponseFields(input: string): FieldSelection {
     skipSpaces();
     const start = position;
     while (position < input.length && NAME_CHAR.test(input[position]!)) position++;
-    if (position === start) fail(input[position] === undefined ? 'expected a field name, found the end' : `expected a field name, found "${input[position]}"`);
+    if (position === start)
+      fail(
+        input[position] === undefined
+          ? 'expected a field name, found the end'
+          : `expected a field name, found "${input[position]}"`,
+      );
     const name = input.slice(start, position);
     skipSpaces();
     return name;
@@ -66,7 +71,10 @@ export function parseResponseFields(input: string): FieldSelection {
 }
 
 /** `a` and `a(b)` together mean all of `a`; `a(b)` and `a(c)` mean `a(b,c)`. */
-function mergeSelections(existing: FieldSelection | null | undefined, added: FieldSelection | null): FieldSelection | null {
+function mergeSelections(
+  existing: FieldSelection | null | undefined,
+  added: FieldSelection | null,
+): FieldSelection | null {
   if (existing === undefined) return added;
   if (existing === null || added === null) return null;
   const merged: FieldSelection = new Map(existing);

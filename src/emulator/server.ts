@@ -9,7 +9,12 @@ import type { KiboTenant, KiboTicket } from '../kibo/types.js';
 import { createDemoDirectory, type DemoRefreshToken } from './demo-data.js';
 import { parseFault, playFault } from './faults.js';
 import { sendJson, sendKiboError, type TicketContentType } from './replies.js';
-import { applyResponseFields, parseResponseFields, ResponseFieldsSyntaxError, type FieldSelection } from './response-fields.js';
+import {
+  applyResponseFields,
+  parseResponseFields,
+  ResponseFieldsSyntaxError,
+  type FieldSelection,
+} from './response-fields.js';
 import { compileSpecValidators, REFRESH_TICKET_PATH } from './spec.js';
 import { TokenRegistry } from './tokens.js';
 
@@ -99,12 +104,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     });
   });
 
-  async function handle(request: IncomingMessage, response: ServerResponse, url: URL, signal: AbortSignal): Promise<void> {
+  async function handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    signal: AbortSignal,
+  ): Promise<void> {
     if (url.pathname !== REFRESH_TICKET_PATH) {
       return sendKiboError(response, 404, 'ITEM_NOT_FOUND', `No resource at ${url.pathname}`);
     }
     if (request.method !== 'PUT') {
-      return sendKiboError(response, 405, 'METHOD_NOT_ALLOWED', 'Use PUT to refresh an auth ticket', [], { allow: 'PUT' });
+      return sendKiboError(response, 405, 'METHOD_NOT_ALLOWED', 'Use PUT to refresh an auth ticket', [], {
+        allow: 'PUT',
+      });
     }
 
     const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
@@ -119,7 +131,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
     const tenantId = parseTenantId(url.searchParams.get('tenantId'), validate.tenantId);
     if (tenantId === undefined) {
-      return sendKiboError(response, 400, 'MISSING_OR_INVALID_PARAMETER', 'tenantId must be a 32-bit integer', [{ name: 'paramName', value: 'tenantId' }]);
+      return sendKiboError(response, 400, 'MISSING_OR_INVALID_PARAMETER', 'tenantId must be a 32-bit integer', [
+        { name: 'paramName', value: 'tenantId' },
+      ]);
     }
 
     let selection: FieldSelection | undefined;
@@ -129,7 +143,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         selection = parseResponseFields(responseFields);
       } catch (error) {
         if (!(error instanceof ResponseFieldsSyntaxError)) throw error;
-        return sendKiboError(response, 400, 'MISSING_OR_INVALID_PARAMETER', error.message, [{ name: 'paramName', value: 'responseFields' }]);
+        return sendKiboError(response, 400, 'MISSING_OR_INVALID_PARAMETER', error.message, [
+          { name: 'paramName', value: 'responseFields' },
+        ]);
       }
     }
 
@@ -141,7 +157,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
     const body = await readJsonBody(request);
     if (body === undefined || !validate.ticket(body)) {
-      return sendKiboError(response, 400, 'MISSING_OR_INVALID_PARAMETER', 'The body must be an auth ticket (TenantAdminUserAuthTicket)', [{ name: 'paramName', value: 'authTicket' }]);
+      return sendKiboError(
+        response,
+        400,
+        'MISSING_OR_INVALID_PARAMETER',
+        'The body must be an auth ticket (TenantAdminUserAuthTicket)',
+        [{ name: 'paramName', value: 'authTicket' }],
+      );
     }
 
     const refreshToken = (body as Partial<KiboTicket>).refreshToken;
@@ -152,7 +174,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
     const tenant = grant.user.tenants.find((candidate) => candidate.id === tenantId);
     if (!tenant) {
-      return sendKiboError(response, 403, 'TENANT_ACCESS_DENIED', `The user has no access to tenant ${tenantId}`, [{ name: 'tenantId', value: String(tenantId) }]);
+      return sendKiboError(response, 403, 'TENANT_ACCESS_DENIED', `The user has no access to tenant ${tenantId}`, [
+        { name: 'tenantId', value: String(tenantId) },
+      ]);
     }
 
     const ticket = issueTicket(tokens, grant, tenant, refreshToken!, now);
@@ -182,7 +206,13 @@ function parseTenantId(raw: string | null, matchesSpec: (value: number) => boole
   return matchesSpec(value) ? value : undefined;
 }
 
-function issueTicket(tokens: TokenRegistry, grant: DemoRefreshToken, tenant: KiboTenant, refreshToken: string, now: Date): KiboTicket {
+function issueTicket(
+  tokens: TokenRegistry,
+  grant: DemoRefreshToken,
+  tenant: KiboTenant,
+  refreshToken: string,
+  now: Date,
+): KiboTicket {
   const { user } = grant;
   const minted = tokens.mint(user.profile.userId, tenant.id, now);
   return {

@@ -55,7 +55,13 @@ export class KiboClient {
 
   async refreshAuthTicket(call: RefreshTicketCall): Promise<KiboTicket> {
     const started = performance.now();
-    const event: UpstreamCallEvent = { tenantId: call.tenantId, status: undefined, code: undefined, responseBytes: 0, durationMs: 0 };
+    const event: UpstreamCallEvent = {
+      tenantId: call.tenantId,
+      status: undefined,
+      code: undefined,
+      responseBytes: 0,
+      durationMs: 0,
+    };
     try {
       return await this.exchange(call, event);
     } catch (error) {
@@ -84,7 +90,12 @@ export class KiboClient {
     }
   }
 
-  private async send(call: RefreshTicketCall, query: URLSearchParams, signal: AbortSignal, event: UpstreamCallEvent): Promise<KiboTicket> {
+  private async send(
+    call: RefreshTicketCall,
+    query: URLSearchParams,
+    signal: AbortSignal,
+    event: UpstreamCallEvent,
+  ): Promise<KiboTicket> {
     const response = await this.pool.request({
       method: 'PUT',
       path: `${this.pathPrefix}${TICKET_PATH}?${query}`,
@@ -98,7 +109,10 @@ export class KiboClient {
     });
     event.status = response.statusCode;
 
-    const contentType = String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const contentType = String(response.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase();
     if (response.statusCode >= 200 && response.statusCode < 300) {
       if (!TICKET_CONTENT_TYPES.has(contentType)) {
         await response.body.dump();
@@ -190,7 +204,11 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number, declaredLength: string | string[] | undefined): Promise<Buffer> {
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  limit: number,
+  declaredLength: string | string[] | undefined,
+): Promise<Buffer> {
   if (Number(header(declaredLength)) > limit) {
     body.destroy();
     throw unavailable('response too large');
@@ -215,11 +233,15 @@ function parseTicket(text: string): KiboTicket {
   } catch {
     throw unavailable('malformed JSON');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw unavailable('the answer is not a ticket');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw unavailable('the answer is not a ticket');
   return parsed as KiboTicket;
 }
 
-async function readErrorDetails(body: AsyncIterable<Buffer> & { destroy(): unknown }, contentType: string): Promise<KiboErrorDetails> {
+async function readErrorDetails(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  contentType: string,
+): Promise<KiboErrorDetails> {
   try {
     const text = (await readCapped(body, MAX_ERROR_BODY_BYTES, undefined)).toString('utf8');
     if (!contentType.includes('json') || !text) return {};

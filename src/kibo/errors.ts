@@ -3,7 +3,8 @@
  * the GraphQL layer puts in `extensions.code`; nothing here knows about GraphQL itself.
  */
 
-export type UpstreamErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'RATE_LIMITED' | 'UPSTREAM_UNAVAILABLE';
+export type UpstreamErrorCode =
+  'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'RATE_LIMITED' | 'UPSTREAM_UNAVAILABLE';
 
 export interface KiboErrorDetails {
   /** HTTP status Kibo answered with, when it answered at all. */

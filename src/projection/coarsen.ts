@@ -7,7 +7,10 @@
 import { formatResponseFields, WHOLE_VALUE, type Projection } from './projection.js';
 
 /** `undefined` means: send no responseFields at all. */
-export function fitResponseFields(projection: Projection, fits: (responseFields: string) => boolean): string | undefined {
+export function fitResponseFields(
+  projection: Projection,
+  fits: (responseFields: string) => boolean,
+): string | undefined {
   let current = projection;
   for (let depth = depthOf(current); ; depth--) {
     const printed = formatResponseFields(current);

@@ -31,7 +31,10 @@ export interface ResponseFieldsOptions {
 }
 
 /** `undefined`: ask for the whole ticket (the projection could not be made to fit). */
-export function responseFieldsFor(info: GraphQLResolveInfo, { budget, fieldNodes = info.fieldNodes, alsoNeeded = [] }: ResponseFieldsOptions): string | undefined {
+export function responseFieldsFor(
+  info: GraphQLResolveInfo,
+  { budget, fieldNodes = info.fieldNodes, alsoNeeded = [] }: ResponseFieldsOptions,
+): string | undefined {
   const compute = () => {
     const projection = new Map(projectionFromInfo({ ...info, fieldNodes }));
     for (const property of alsoNeeded) projection.set(property, WHOLE_VALUE);

@@ -41,7 +41,9 @@ interface PropertyNeed {
 }
 
 /** The projection for the field being resolved, whose type must be an object type. */
-export function projectionFromInfo(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'returnType' | 'schema' | 'fragments' | 'variableValues'>): Projection {
+export function projectionFromInfo(
+  info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'returnType' | 'schema' | 'fragments' | 'variableValues'>,
+): Projection {
   const type = getNamedType(info.returnType);
   if (!isObjectType(type)) throw new Error(`Cannot project ${type.name}: not an object type`);
   return projectionForType(info, type);
@@ -56,10 +58,18 @@ export function projectionForType(
   type: GraphQLObjectType,
 ): Projection {
   const selectionSets = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
-  return project(selectionSets, type, { schema: info.schema, fragments: info.fragments, variables: info.variableValues });
+  return project(selectionSets, type, {
+    schema: info.schema,
+    fragments: info.fragments,
+    variables: info.variableValues,
+  });
 }
 
-function project(selectionSets: readonly SelectionSetNode[], type: GraphQLObjectType, context: WalkContext): Projection {
+function project(
+  selectionSets: readonly SelectionSetNode[],
+  type: GraphQLObjectType,
+  context: WalkContext,
+): Projection {
   const needs = new Map<string, PropertyNeed>();
   for (const selectionSet of selectionSets) collect(selectionSet.selections, type, context, needs);
 
@@ -72,7 +82,12 @@ function project(selectionSets: readonly SelectionSetNode[], type: GraphQLObject
   return projection;
 }
 
-function collect(selections: readonly SelectionNode[], type: GraphQLObjectType, context: WalkContext, needs: Map<string, PropertyNeed>): void {
+function collect(
+  selections: readonly SelectionNode[],
+  type: GraphQLObjectType,
+  context: WalkContext,
+  needs: Map<string, PropertyNeed>,
+): void {
   for (const selection of selections) {
     if (!isIncluded(selection, context.variables)) continue;
     switch (selection.kind) {
@@ -105,7 +120,11 @@ function collect(selections: readonly SelectionNode[], type: GraphQLObjectType, 
   }
 }
 
-function needFor(needs: Map<string, PropertyNeed>, property: string, objectType: GraphQLObjectType | undefined): PropertyNeed {
+function needFor(
+  needs: Map<string, PropertyNeed>,
+  property: string,
+  objectType: GraphQLObjectType | undefined,
+): PropertyNeed {
   let need = needs.get(property);
   if (!need) {
     need = { objectType, selectionSets: [], whole: false };

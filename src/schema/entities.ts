@@ -4,7 +4,7 @@
  */
 import { builder } from '../builder.js';
 import { AdminUserMasterCatalog, Catalog } from './catalog.js';
-import { loadEntity } from './entity-loader.js';
+import { loadEntity } from '../requests/entity-loader.js';
 import { Site } from './site.js';
 import { Tenant } from './tenant.js';
 import { UserProfile } from './user-profile.js';

@@ -1,11 +1,13 @@
 /** Registers every type and root field on the builder, then builds the schema once. */
+import packageJson from '../../package.json' with { type: 'json' };
 import { builder } from '../builder.js';
 import './scalars.js';
 import './ticket.js';
 import './switch-tenant.js';
 import './entities.js';
 
-export const GATEWAY_VERSION = '0.1.0';
+/** The version `package.json` declares: one place to bump it. */
+export const GATEWAY_VERSION = packageJson.version;
 
 builder.queryType({
   description: 'Everything here is a mutation: switching tenant mints tokens. The query root exists because GraphQL requires one.',

@@ -20,7 +20,14 @@ const options = JSON.parse(process.argv[2]!) as LoadOptions;
 function run(durationSeconds: number, latencies?: number[]): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: options.url, method: options.method, headers: options.headers, body: options.body, connections: options.connections, duration: durationSeconds },
+      {
+        url: options.url,
+        method: options.method,
+        headers: options.headers,
+        body: options.body,
+        connections: options.connections,
+        duration: durationSeconds,
+      },
       (error, result) => (error ? reject(error) : resolve(result)),
     );
     // autocannon's own histogram counts whole milliseconds; keep every sample for sub-ms percentiles.
@@ -28,7 +35,8 @@ function run(durationSeconds: number, latencies?: number[]): Promise<autocannon.
   });
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 await run(options.warmupSeconds);
 const latencies: number[] = [];

@@ -34,7 +34,13 @@ export function buildProduct(): void {
 }
 
 /** Starts `script` (compiled .js with node, .ts under tsx) and resolves once it answers HTTP. */
-export async function startServer(name: string, script: string, env: Record<string, string>, port: number, nodeArgs: string[] = []): Promise<ServerProcess> {
+export async function startServer(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  port: number,
+  nodeArgs: string[] = [],
+): Promise<ServerProcess> {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...loader, script], {
     cwd: ROOT,
@@ -95,9 +101,15 @@ export interface LoadResult {
 }
 
 /** Runs test/bench/load.ts in its own process and returns what it measured. */
-export function runLoad(options: Record<string, unknown>, script = 'test/bench/load.ts'): Promise<LoadResult & Record<string, unknown>> {
+export function runLoad(
+  options: Record<string, unknown>,
+  script = 'test/bench/load.ts',
+): Promise<LoadResult & Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

@@ -3,7 +3,14 @@
  * the first request of a document (walk the selection set, print, fit the URL budget) and every
  * later one (a cache hit on the operation's AST). Pure CPU, no I/O.
  */
-import { getOperationAST, Kind, parse, type FragmentDefinitionNode, type GraphQLResolveInfo, type OperationDefinitionNode } from 'graphql';
+import {
+  getOperationAST,
+  Kind,
+  parse,
+  type FragmentDefinitionNode,
+  type GraphQLResolveInfo,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { ticketQueryLength } from '../../src/kibo/client.js';
 import { fitResponseFields } from '../../src/projection/coarsen.js';
 import { responseFieldsFor } from '../../src/projection/response-fields.js';
@@ -30,7 +37,9 @@ export interface ProjectionCost {
 }
 
 export function measureProjectionCost(iterations = 20_000): ProjectionCost {
-  const document = parse(`mutation Wide($withUser: Boolean! = true) { switchTenant(tenantId: 100002) ${WIDE_SELECTION.replace('user {', 'user @include(if: $withUser) {')} }`);
+  const document = parse(
+    `mutation Wide($withUser: Boolean! = true) { switchTenant(tenantId: 100002) ${WIDE_SELECTION.replace('user {', 'user @include(if: $withUser) {')} }`,
+  );
   const operation = getOperationAST(document) as OperationDefinitionNode;
   const root = operation.selectionSet.selections[0]!;
   if (root.kind !== Kind.FIELD) throw new Error('unexpected document');

@@ -9,7 +9,10 @@ import { createKiboPool, TICKET_PATH } from '../../src/kibo/client.js';
 
 const config = loadConfig();
 const pool = createKiboPool(new URL(config.kiboBaseUrl!).origin, config.upstream);
-const query = new URLSearchParams({ tenantId: process.env.TENANT_ID ?? '100002', responseFields: process.env.RESPONSE_FIELDS ?? '' });
+const query = new URLSearchParams({
+  tenantId: process.env.TENANT_ID ?? '100002',
+  responseFields: process.env.RESPONSE_FIELDS ?? '',
+});
 const path = `${TICKET_PATH}?${query}`;
 
 const server = createServer(async (request, response) => {
@@ -23,7 +26,9 @@ const server = createServer(async (request, response) => {
       body: JSON.stringify({ refreshToken: request.headers['x-kibo-refresh-token'] }),
     });
     const body = Buffer.from(await upstream.body.arrayBuffer());
-    response.writeHead(upstream.statusCode, { 'content-type': 'application/json', 'content-length': body.length }).end(body);
+    response
+      .writeHead(upstream.statusCode, { 'content-type': 'application/json', 'content-length': body.length })
+      .end(body);
   } catch {
     response.writeHead(502).end();
   }

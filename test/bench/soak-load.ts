@@ -6,10 +6,19 @@
 import autocannon from 'autocannon';
 import { DEMO } from '../../src/emulator/demo-data.js';
 
-const { url, durationSeconds, connections } = JSON.parse(process.argv[2]!) as { url: string; durationSeconds: number; connections: number };
+const { url, durationSeconds, connections } = JSON.parse(process.argv[2]!) as {
+  url: string;
+  durationSeconds: number;
+  connections: number;
+};
 
-const query = (tenantId: number) => JSON.stringify({ query: `mutation { switchTenant(tenantId: ${tenantId}) { accessToken tenant { id name } } }` });
-const headers = (authorization: string | undefined) => ({ 'content-type': 'application/json', 'x-kibo-refresh-token': DEMO.refreshToken, ...(authorization && { authorization }) });
+const query = (tenantId: number) =>
+  JSON.stringify({ query: `mutation { switchTenant(tenantId: ${tenantId}) { accessToken tenant { id name } } }` });
+const headers = (authorization: string | undefined) => ({
+  'content-type': 'application/json',
+  'x-kibo-refresh-token': DEMO.refreshToken,
+  ...(authorization && { authorization }),
+});
 
 /** Each kind of request and the code its answer must carry (null: a ticket). */
 const MIX: Array<{ kind: string; authorization: string | undefined; tenantId: number; expected: string | null }> = [
@@ -18,10 +27,30 @@ const MIX: Array<{ kind: string; authorization: string | undefined; tenantId: nu
   { kind: 'forbidden tenant', authorization: `Bearer ${DEMO.appToken}`, tenantId: 999999, expected: 'FORBIDDEN' },
   { kind: 'success', authorization: `Bearer ${DEMO.appToken}`, tenantId: 100017, expected: null },
   { kind: 'no bearer', authorization: undefined, tenantId: 100002, expected: 'UNAUTHENTICATED' },
-  { kind: 'upstream 500', authorization: 'Bearer emulator-fault:status:500', tenantId: 100002, expected: 'UPSTREAM_UNAVAILABLE' },
-  { kind: 'upstream 429', authorization: 'Bearer emulator-fault:rate-limit:1', tenantId: 100002, expected: 'RATE_LIMITED' },
-  { kind: 'malformed JSON', authorization: 'Bearer emulator-fault:malformed-json', tenantId: 100002, expected: 'UPSTREAM_UNAVAILABLE' },
-  { kind: 'connection reset', authorization: 'Bearer emulator-fault:reset', tenantId: 100002, expected: 'UPSTREAM_UNAVAILABLE' },
+  {
+    kind: 'upstream 500',
+    authorization: 'Bearer emulator-fault:status:500',
+    tenantId: 100002,
+    expected: 'UPSTREAM_UNAVAILABLE',
+  },
+  {
+    kind: 'upstream 429',
+    authorization: 'Bearer emulator-fault:rate-limit:1',
+    tenantId: 100002,
+    expected: 'RATE_LIMITED',
+  },
+  {
+    kind: 'malformed JSON',
+    authorization: 'Bearer emulator-fault:malformed-json',
+    tenantId: 100002,
+    expected: 'UPSTREAM_UNAVAILABLE',
+  },
+  {
+    kind: 'connection reset',
+    authorization: 'Bearer emulator-fault:reset',
+    tenantId: 100002,
+    expected: 'UPSTREAM_UNAVAILABLE',
+  },
 ];
 
 const totals: Record<string, number> = {};
@@ -37,8 +66,14 @@ const requests = MIX.map((entry) => ({
     totals[entry.kind] = (totals[entry.kind] ?? 0) + 1;
     let ok = false;
     try {
-      const parsed = JSON.parse(body) as { data?: { switchTenant?: { tenant?: { id?: number } } | null }; errors?: Array<{ extensions?: { code?: string } }> };
-      ok = entry.expected === null ? status === 200 && parsed.data?.switchTenant?.tenant?.id === entry.tenantId && !parsed.errors : parsed.errors?.[0]?.extensions?.code === entry.expected;
+      const parsed = JSON.parse(body) as {
+        data?: { switchTenant?: { tenant?: { id?: number } } | null };
+        errors?: Array<{ extensions?: { code?: string } }>;
+      };
+      ok =
+        entry.expected === null
+          ? status === 200 && parsed.data?.switchTenant?.tenant?.id === entry.tenantId && !parsed.errors
+          : parsed.errors?.[0]?.extensions?.code === entry.expected;
     } catch {
       ok = false;
     }
@@ -50,6 +85,20 @@ const requests = MIX.map((entry) => ({
 }));
 
 const result = await new Promise<autocannon.Result>((resolve, reject) =>
-  autocannon({ url, connections, duration: durationSeconds, requests }, (error, outcome) => (error ? reject(error) : resolve(outcome))),
+  autocannon({ url, connections, duration: durationSeconds, requests }, (error, outcome) =>
+    error ? reject(error) : resolve(outcome),
+  ),
 );
-console.log(JSON.stringify({ requests: result.requests.total, rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx, totals, unexpected, examples }));
+console.log(
+  JSON.stringify({
+    requests: result.requests.total,
+    rps: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    totals,
+    unexpected,
+    examples,
+  }),
+);

@@ -15,11 +15,18 @@ export interface SoakReport {
   rssMiB: { afterWarmup: number; end: number; growth: number; peak: number; everyTenSeconds: number[] };
 }
 
-export async function runSoak(gateway: ServerProcess, _emulator: ServerProcess, options: { durationSeconds: number; connections: number }): Promise<SoakReport> {
+export async function runSoak(
+  gateway: ServerProcess,
+  _emulator: ServerProcess,
+  options: { durationSeconds: number; connections: number },
+): Promise<SoakReport> {
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(memoryMiB(gateway.pid).rss), 1_000);
   process.stderr.write(`soak: ${options.durationSeconds} s of mixed traffic at ${options.connections} connections…\n`);
-  const load = (await runLoad({ url: gateway.url, durationSeconds: options.durationSeconds, connections: options.connections }, 'test/bench/soak-load.ts')) as Awaited<ReturnType<typeof runLoad>> & {
+  const load = (await runLoad(
+    { url: gateway.url, durationSeconds: options.durationSeconds, connections: options.connections },
+    'test/bench/soak-load.ts',
+  )) as Awaited<ReturnType<typeof runLoad>> & {
     totals: Record<string, number>;
     unexpected: number;
     examples: string[];
@@ -36,14 +43,28 @@ export async function runSoak(gateway: ServerProcess, _emulator: ServerProcess, 
     transportErrors: load.errors,
     totals: load.totals,
     examples: load.examples,
-    rssMiB: { afterWarmup, end: end.rss, growth: end.rss - afterWarmup, peak: end.peak, everyTenSeconds: samples.filter((_, i) => i % 10 === 9).map((v) => Math.round(v)) },
+    rssMiB: {
+      afterWarmup,
+      end: end.rss,
+      growth: end.rss - afterWarmup,
+      peak: end.peak,
+      everyTenSeconds: samples.filter((_, i) => i % 10 === 9).map((v) => Math.round(v)),
+    },
   };
   console.log('\n### Soak\n');
-  console.log('| requests | req/s | unexpected answers | transport errors | RSS after warm-up | RSS at end | growth | peak |');
+  console.log(
+    '| requests | req/s | unexpected answers | transport errors | RSS after warm-up | RSS at end | growth | peak |',
+  );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  console.log(`| ${report.requests} | ${report.rps.toFixed(0)} | ${report.unexpected} | ${report.transportErrors} | ${afterWarmup.toFixed(1)} MiB | ${end.rss.toFixed(1)} MiB | ${report.rssMiB.growth.toFixed(1)} MiB | ${end.peak.toFixed(1)} MiB |`);
+  console.log(
+    `| ${report.requests} | ${report.rps.toFixed(0)} | ${report.unexpected} | ${report.transportErrors} | ${afterWarmup.toFixed(1)} MiB | ${end.rss.toFixed(1)} MiB | ${report.rssMiB.growth.toFixed(1)} MiB | ${end.peak.toFixed(1)} MiB |`,
+  );
   console.log(`\nRSS every 10 s (MiB): ${report.rssMiB.everyTenSeconds.join(' → ')}`);
-  console.log(`\nby kind: ${Object.entries(report.totals).map(([kind, count]) => `${kind} ${count}`).join(', ')}`);
+  console.log(
+    `\nby kind: ${Object.entries(report.totals)
+      .map(([kind, count]) => `${kind} ${count}`)
+      .join(', ')}`,
+  );
   for (const example of report.examples) console.log(`unexpected: ${example}`);
   return report;
 }

@@ -18,28 +18,42 @@ afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-describe.skipIf(!existsSync(CHROMIUM))(`GraphiQL in Chromium (skipped: no browser at ${CHROMIUM}; .ci/run installs Debian's chromium)`, () => {
-  it('runs the example mutation and shows a ticket for tenant 100002', { timeout: 60_000 }, async () => {
-    const { url } = await startMain({}, children);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+describe.skipIf(!existsSync(CHROMIUM))(
+  `GraphiQL in Chromium (skipped: no browser at ${CHROMIUM}; .ci/run installs Debian's chromium)`,
+  () => {
+    it('runs the example mutation and shows a ticket for tenant 100002', { timeout: 60_000 }, async () => {
+      const { url } = await startMain({}, children);
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      const page = await browser.newPage();
+      await page.goto(`${url}/graphql`);
+      const run = page.locator('.graphiql-execute-button');
+      await run.waitFor({ timeout: 30_000 });
+      // The editor opens on the example, with the demo credentials in the Headers tab.
+      // Monaco renders spaces as no-break spaces; read the page as a person would.
+      const pageShows = (needle: string) =>
+        page.waitForFunction((text) => document.body.innerText.replace(/\u00a0/g, ' ').includes(text), needle, {
+          timeout: 30_000,
+        });
+      await pageShows('switchTenant(tenantId: 100002)');
+      await run.click();
+      await pageShows('Fabrikam Outfitters');
+      const text = await page.evaluate(() => document.body.innerText.replace(/\u00a0/g, ' '));
+      expect(text).toContain('"id": 100002');
+      expect(text).toContain('"name": "Fabrikam Outfitters"');
+      expect(text).toMatch(/"accessTokenExpiresIn": \d+/);
+      expect(text).not.toContain('"errors"');
+      await page.screenshot({ path: '/tmp/graphiql.png' });
     });
-    const page = await browser.newPage();
-    await page.goto(`${url}/graphql`);
-    const run = page.locator('.graphiql-execute-button');
-    await run.waitFor({ timeout: 30_000 });
-    // The editor opens on the example, with the demo credentials in the Headers tab.
-    // Monaco renders spaces as no-break spaces; read the page as a person would.
-    const pageShows = (needle: string) => page.waitForFunction((text) => document.body.innerText.replace(/\u00a0/g, ' ').includes(text), needle, { timeout: 30_000 });
-    await pageShows('switchTenant(tenantId: 100002)');
-    await run.click();
-    await pageShows('Fabrikam Outfitters');
-    const text = await page.evaluate(() => document.body.innerText.replace(/\u00a0/g, ' '));
-    expect(text).toContain('"id": 100002');
-    expect(text).toContain('"name": "Fabrikam Outfitters"');
-    expect(text).toMatch(/"accessTokenExpiresIn": \d+/);
-    expect(text).not.toContain('"errors"');
-    await page.screenshot({ path: '/tmp/graphiql.png' });
-  });
-});
+  },
+);

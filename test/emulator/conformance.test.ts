@@ -16,13 +16,24 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-async function refresh(query: Record<string, string>, { bearer = DEMO.appToken as string | null, body = { refreshToken: DEMO.refreshToken } as unknown, method = 'PUT' } = {}) {
+async function refresh(
+  query: Record<string, string>,
+  {
+    bearer = DEMO.appToken as string | null,
+    body = { refreshToken: DEMO.refreshToken } as unknown,
+    method = 'PUT',
+  } = {},
+) {
   const response = await request(`${emulator.url}${REFRESH_TICKET_PATH}?${new URLSearchParams(query)}`, {
     method: method as 'PUT',
     headers: { 'content-type': 'application/json', ...(bearer !== null && { authorization: `Bearer ${bearer}` }) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.statusCode, headers: response.headers, body: (await response.body.json()) as Record<string, any> };
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: (await response.body.json()) as Record<string, any>,
+  };
 }
 
 function expectKiboError(body: Record<string, unknown>, errorCode: string) {
@@ -52,7 +63,10 @@ describe('successful refresh', () => {
       const { body } = await refresh({ tenantId: String(tenantId) });
       expect(spec.ticket(body), JSON.stringify(spec.ticket.errors)).toBe(true);
     }
-    const narrow = await refresh({ tenantId: String(DEMO.narrowTenantId) }, { body: { refreshToken: DEMO.narrowRefreshToken } });
+    const narrow = await refresh(
+      { tenantId: String(DEMO.narrowTenantId) },
+      { body: { refreshToken: DEMO.narrowRefreshToken } },
+    );
     expect(narrow.status).toBe(200);
     expect(spec.ticket(narrow.body), JSON.stringify(spec.ticket.errors)).toBe(true);
     expect(narrow.body.tenant).toMatchObject({ name: null, masterCatalogs: null, attributes: null });
@@ -77,9 +91,15 @@ describe('successful refresh', () => {
   });
 
   it('applies responseFields recursively and still validates', async () => {
-    const { body } = await refresh({ tenantId: '100002', responseFields: 'accessToken,tenant(id,name,sites(id,name))' });
+    const { body } = await refresh({
+      tenantId: '100002',
+      responseFields: 'accessToken,tenant(id,name,sites(id,name))',
+    });
     expect(Object.keys(body).sort()).toEqual(['accessToken', 'tenant']);
-    expect(body).toEqual({ accessToken: expect.any(String), tenant: { id: 100002, name: expect.any(String), sites: expect.any(Array) } });
+    expect(body).toEqual({
+      accessToken: expect.any(String),
+      tenant: { id: 100002, name: expect.any(String), sites: expect.any(Array) },
+    });
     expect(body.tenant.sites.every((site: object) => Object.keys(site).join() === 'id,name')).toBe(true);
     expect(spec.ticket(body)).toBe(true);
   });
@@ -104,19 +124,55 @@ describe('refusals, each with a Kibo-style error body', () => {
   it.each([
     ['no bearer', { tenantId: '100002' }, { bearer: null }, 401, 'UNAUTHORIZED'],
     ['an unknown bearer', { tenantId: '100002' }, { bearer: 'who-knows' }, 401, 'UNAUTHORIZED'],
-    ['an unknown refresh token', { tenantId: '100002' }, { body: { refreshToken: 'nope' } }, 401, 'INVALID_REFRESH_TOKEN'],
-    ['an expired refresh token', { tenantId: '100002' }, { body: { refreshToken: DEMO.expiredRefreshToken } }, 401, 'INVALID_REFRESH_TOKEN'],
+    [
+      'an unknown refresh token',
+      { tenantId: '100002' },
+      { body: { refreshToken: 'nope' } },
+      401,
+      'INVALID_REFRESH_TOKEN',
+    ],
+    [
+      'an expired refresh token',
+      { tenantId: '100002' },
+      { body: { refreshToken: DEMO.expiredRefreshToken } },
+      401,
+      'INVALID_REFRESH_TOKEN',
+    ],
     ['a body without a refresh token', { tenantId: '100002' }, { body: {} }, 401, 'INVALID_REFRESH_TOKEN'],
     ['a tenant the user cannot access', { tenantId: '999999' }, {}, 403, 'TENANT_ACCESS_DENIED'],
-    ['the narrow user in a demo tenant', { tenantId: '100002' }, { body: { refreshToken: DEMO.narrowRefreshToken } }, 403, 'TENANT_ACCESS_DENIED'],
+    [
+      'the narrow user in a demo tenant',
+      { tenantId: '100002' },
+      { body: { refreshToken: DEMO.narrowRefreshToken } },
+      403,
+      'TENANT_ACCESS_DENIED',
+    ],
     ['a missing tenantId', {}, {}, 400, 'MISSING_OR_INVALID_PARAMETER'],
     ['a non-numeric tenantId', { tenantId: 'abc' }, {}, 400, 'MISSING_OR_INVALID_PARAMETER'],
     ['a fractional tenantId', { tenantId: '1.5' }, {}, 400, 'MISSING_OR_INVALID_PARAMETER'],
     ['a tenantId beyond int32', { tenantId: '2147483648' }, {}, 400, 'MISSING_OR_INVALID_PARAMETER'],
-    ['a malformed responseFields', { tenantId: '100002', responseFields: 'tenant(id' }, {}, 400, 'MISSING_OR_INVALID_PARAMETER'],
-    ['a trailing comma in responseFields', { tenantId: '100002', responseFields: 'id,' }, {}, 400, 'MISSING_OR_INVALID_PARAMETER'],
+    [
+      'a malformed responseFields',
+      { tenantId: '100002', responseFields: 'tenant(id' },
+      {},
+      400,
+      'MISSING_OR_INVALID_PARAMETER',
+    ],
+    [
+      'a trailing comma in responseFields',
+      { tenantId: '100002', responseFields: 'id,' },
+      {},
+      400,
+      'MISSING_OR_INVALID_PARAMETER',
+    ],
     ['a body that is not JSON', { tenantId: '100002' }, { body: 'not json' }, 400, 'MISSING_OR_INVALID_PARAMETER'],
-    ['a body that is not a ticket', { tenantId: '100002' }, { body: { refreshToken: 42 } }, 400, 'MISSING_OR_INVALID_PARAMETER'],
+    [
+      'a body that is not a ticket',
+      { tenantId: '100002' },
+      { body: { refreshToken: 42 } },
+      400,
+      'MISSING_OR_INVALID_PARAMETER',
+    ],
   ])('%s → %i', async (_case, query, options, status, errorCode) => {
     const response = await refresh(query as Record<string, string>, options);
     expect(response.status).toBe(status);
@@ -147,7 +203,15 @@ describe('refusals, each with a Kibo-style error body', () => {
     emulator.received.length = 0;
     await refresh({ tenantId: '100005', responseFields: 'tenant(id)' });
     expect(emulator.received).toEqual([
-      { method: 'PUT', path: REFRESH_TICKET_PATH, tenantId: '100005', responseFields: 'tenant(id)', hadAuthorization: true, status: 200, clientAborted: false },
+      {
+        method: 'PUT',
+        path: REFRESH_TICKET_PATH,
+        tenantId: '100005',
+        responseFields: 'tenant(id)',
+        hadAuthorization: true,
+        status: 200,
+        clientAborted: false,
+      },
     ]);
   });
 });

@@ -1,16 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { applyResponseFields, parseResponseFields, ResponseFieldsSyntaxError, type FieldSelection } from '../../src/emulator/response-fields.js';
+import {
+  applyResponseFields,
+  parseResponseFields,
+  ResponseFieldsSyntaxError,
+  type FieldSelection,
+} from '../../src/emulator/response-fields.js';
 
 /** A selection as plain data, so expectations read like the syntax they come from. */
 function plain(selection: FieldSelection): Record<string, unknown> {
-  return Object.fromEntries([...selection].map(([name, children]) => [name, children === null ? true : plain(children)]));
+  return Object.fromEntries(
+    [...selection].map(([name, children]) => [name, children === null ? true : plain(children)]),
+  );
 }
 
 describe('parseResponseFields', () => {
   it.each([
     ['accessToken', { accessToken: true }],
     ['accessToken,tenant', { accessToken: true, tenant: true }],
-    ['accessToken,tenant(id,name,sites(id,name))', { accessToken: true, tenant: { id: true, name: true, sites: { id: true, name: true } } }],
+    [
+      'accessToken,tenant(id,name,sites(id,name))',
+      { accessToken: true, tenant: { id: true, name: true, sites: { id: true, name: true } } },
+    ],
     [' accessToken , tenant ( id ) ', { accessToken: true, tenant: { id: true } }],
     ['tenant(id),tenant(name)', { tenant: { id: true, name: true } }],
     ['tenant(id),tenant', { tenant: true }],
@@ -48,7 +58,14 @@ describe('applyResponseFields', () => {
   const ticket = {
     accessToken: 'token',
     createdOn: '2024-01-01T00:00:00Z',
-    tenant: { id: 1, name: 'One', sites: [{ id: 10, name: 'Ten', domain: 'ten' }, { id: 11, name: 'Eleven', domain: 'eleven' }] },
+    tenant: {
+      id: 1,
+      name: 'One',
+      sites: [
+        { id: 10, name: 'Ten', domain: 'ten' },
+        { id: 11, name: 'Eleven', domain: 'eleven' },
+      ],
+    },
     availableTenants: null,
   };
 
@@ -60,7 +77,10 @@ describe('applyResponseFields', () => {
   });
 
   it('keeps a value whole when the name has no children, and leaves nulls as they are', () => {
-    expect(applyResponseFields(ticket, parseResponseFields('tenant,availableTenants(id)'))).toEqual({ tenant: ticket.tenant, availableTenants: null });
+    expect(applyResponseFields(ticket, parseResponseFields('tenant,availableTenants(id)'))).toEqual({
+      tenant: ticket.tenant,
+      availableTenants: null,
+    });
   });
 
   it('ignores names the value does not have', () => {

@@ -38,7 +38,10 @@ async function startApolloGateway(supergraphSdl: string): Promise<RunningGateway
       }),
   });
   const server = new ApolloServer({ gateway });
-  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' }, context: async ({ req }) => ({ headers: req.headers }) });
+  const { url } = await startStandaloneServer(server, {
+    listen: { port: 0, host: '127.0.0.1' },
+    context: async ({ req }) => ({ headers: req.headers }),
+  });
   return { url, stop: () => server.stop() };
 }
 
@@ -47,7 +50,8 @@ async function startHiveGateway(supergraphSdl: string): Promise<RunningGateway> 
     supergraph: supergraphSdl,
     logging: false,
     propagateHeaders: {
-      fromClientToSubgraphs: ({ request: incoming }) => Object.fromEntries(PROPAGATED_HEADERS.map((name) => [name, incoming.headers.get(name)])),
+      fromClientToSubgraphs: ({ request: incoming }) =>
+        Object.fromEntries(PROPAGATED_HEADERS.map((name) => [name, incoming.headers.get(name)])),
     },
   });
   const server: Server = createServer(runtime);
@@ -90,30 +94,61 @@ describe.each([
   beforeEach(() => kibo.resetRecords());
 
   const post = async (query: string, headers: Record<string, string>) => {
-    const response = await request(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
-    return (await response.body.json()) as { data?: any; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+    const response = await request(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query }),
+    });
+    return (await response.body.json()) as {
+      data?: any;
+      errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+    };
   };
 
   it('runs switchTenant, with the caller’s credentials and the projection intact', async () => {
-    const body = await post('mutation { switchTenant(tenantId: 100002) { accessToken tenant { id name sites { id name } } } }', DEMO_HEADERS);
+    const body = await post(
+      'mutation { switchTenant(tenantId: 100002) { accessToken tenant { id name sites { id name } } } }',
+      DEMO_HEADERS,
+    );
     expect(body.errors).toBeUndefined();
     expect(body.data.switchTenant.tenant).toMatchObject({ id: 100002, name: 'Fabrikam Outfitters' });
     expect(kibo.receivedResponseFields()).toEqual(['accessToken,tenant(id,name,sites(id,name))']);
   });
 
   it('resolves Site.name for the orders subgraph’s references: N references, one Kibo call', async () => {
-    const body = await post('{ recentOrders { id total site { id name domain } } }', { ...DEMO_HEADERS, 'x-vol-tenant': '100002' });
+    const body = await post('{ recentOrders { id total site { id name domain } } }', {
+      ...DEMO_HEADERS,
+      'x-vol-tenant': '100002',
+    });
     expect(body.errors).toBeUndefined();
     expect(body.data.recentOrders).toEqual([
-      { id: 'o-1', total: 120.5, site: { id: 201, name: 'Fabrikam Outfitters US', domain: 's201-t100002.sandbox.mozu.com' } },
-      { id: 'o-2', total: 15, site: { id: 202, name: 'Fabrikam Outfitters CA', domain: 's202-t100002.sandbox.mozu.com' } },
-      { id: 'o-3', total: 99.99, site: { id: 203, name: 'Fabrikam Outfitters GB', domain: 's203-t100002.sandbox.mozu.com' } },
-      { id: 'o-4', total: 42, site: { id: 201, name: 'Fabrikam Outfitters US', domain: 's201-t100002.sandbox.mozu.com' } },
+      {
+        id: 'o-1',
+        total: 120.5,
+        site: { id: 201, name: 'Fabrikam Outfitters US', domain: 's201-t100002.sandbox.mozu.com' },
+      },
+      {
+        id: 'o-2',
+        total: 15,
+        site: { id: 202, name: 'Fabrikam Outfitters CA', domain: 's202-t100002.sandbox.mozu.com' },
+      },
+      {
+        id: 'o-3',
+        total: 99.99,
+        site: { id: 203, name: 'Fabrikam Outfitters GB', domain: 's203-t100002.sandbox.mozu.com' },
+      },
+      {
+        id: 'o-4',
+        total: 42,
+        site: { id: 201, name: 'Fabrikam Outfitters US', domain: 's201-t100002.sandbox.mozu.com' },
+      },
       // A site the ticket does not hold: the reference resolves to null, so its fields do.
       { id: 'o-5', total: 7.25, site: expect.objectContaining({ id: 999999 }) },
     ]);
     expect(body.data.recentOrders[4].site.name ?? null).toBeNull();
-    expect(kibo.receivedResponseFields()).toEqual(['availableTenants(id,sites(domain,id,name)),tenant(id,sites(domain,id,name))']);
+    expect(kibo.receivedResponseFields()).toEqual([
+      'availableTenants(id,sites(domain,id,name)),tenant(id,sites(domain,id,name))',
+    ]);
   });
 
   it('without X-Vol-Tenant the entity fields fail with an error naming the header, and Kibo is not called', async () => {

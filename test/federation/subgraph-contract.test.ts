@@ -52,21 +52,32 @@ describe('_entities', () => {
     expect(stack.emulator.received).toHaveLength(1);
     expect(stack.emulator.received[0]!.tenantId).toBe('100002');
     const tenantPart = 'expiry,id,masterCatalogs(catalogs(id,name),id,supportedLocaleCodes),name,sites(domain,id,name)';
-    expect(stack.emulator.received[0]!.responseFields).toBe(`availableTenants(${tenantPart}),tenant(${tenantPart}),user(userId,userName)`);
+    expect(stack.emulator.received[0]!.responseFields).toBe(
+      `availableTenants(${tenantPart}),tenant(${tenantPart}),user(userId,userName)`,
+    );
   });
 
   it('asks only for what the query selects of the types referenced', async () => {
-    const response = await stack.graphql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { name } } }', {
-      variables: { r: [{ __typename: 'Site', id: 203 }] },
-      headers: CONTEXT,
-    });
+    const response = await stack.graphql(
+      'query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { name } } }',
+      {
+        variables: { r: [{ __typename: 'Site', id: 203 }] },
+        headers: CONTEXT,
+      },
+    );
     expect(response.body.data).toEqual({ _entities: [{ name: 'Fabrikam Outfitters GB' }] });
     expect(stack.receivedResponseFields()).toEqual(['availableTenants(id,sites(id,name)),tenant(id,sites(id,name))']);
   });
 
   it('resolves a reference the ticket does not hold to null, without failing the others', async () => {
     const response = await stack.graphql(ENTITIES, {
-      variables: { representations: [{ __typename: 'Site', id: 999999 }, { __typename: 'Site', id: 201 }, { __typename: 'Tenant', id: 999999 }] },
+      variables: {
+        representations: [
+          { __typename: 'Site', id: 999999 },
+          { __typename: 'Site', id: 201 },
+          { __typename: 'Tenant', id: 999999 },
+        ],
+      },
       headers: CONTEXT,
     });
     expect(response.body.errors).toBeUndefined();
@@ -74,7 +85,15 @@ describe('_entities', () => {
   });
 
   it('without credentials: UNAUTHENTICATED on each entity, and no upstream call', async () => {
-    const response = await stack.graphql(ENTITIES, { variables: { representations: [{ __typename: 'Site', id: 201 }, { __typename: 'Tenant', id: 100002 }] }, headers: { 'x-vol-tenant': '100002' } });
+    const response = await stack.graphql(ENTITIES, {
+      variables: {
+        representations: [
+          { __typename: 'Site', id: 201 },
+          { __typename: 'Tenant', id: 100002 },
+        ],
+      },
+      headers: { 'x-vol-tenant': '100002' },
+    });
     expect(response.body.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([
       [['_entities', 0], 'UNAUTHENTICATED'],
       [['_entities', 1], 'UNAUTHENTICATED'],
@@ -83,8 +102,14 @@ describe('_entities', () => {
   });
 
   it.each([undefined, 'abc', '0'])('with X-Vol-Tenant %j: BAD_USER_INPUT naming the header', async (tenant) => {
-    const headers: Record<string, string> = { ...DEMO_HEADERS, ...(tenant !== undefined && { 'x-vol-tenant': tenant }) };
-    const response = await stack.graphql(ENTITIES, { variables: { representations: [{ __typename: 'Site', id: 201 }] }, headers });
+    const headers: Record<string, string> = {
+      ...DEMO_HEADERS,
+      ...(tenant !== undefined && { 'x-vol-tenant': tenant }),
+    };
+    const response = await stack.graphql(ENTITIES, {
+      variables: { representations: [{ __typename: 'Site', id: 201 }] },
+      headers,
+    });
     const error = response.body.errors?.[0];
     expect(error?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error?.message).toContain('X-Vol-Tenant');
@@ -92,7 +117,10 @@ describe('_entities', () => {
   });
 
   it('passes Kibo’s refusal on to each entity (a tenant the user cannot enter)', async () => {
-    const response = await stack.graphql(ENTITIES, { variables: { representations: [{ __typename: 'Site', id: 201 }] }, headers: { ...DEMO_HEADERS, 'x-vol-tenant': '999999' } });
+    const response = await stack.graphql(ENTITIES, {
+      variables: { representations: [{ __typename: 'Site', id: 201 }] },
+      headers: { ...DEMO_HEADERS, 'x-vol-tenant': '999999' },
+    });
     expect(response.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(response.body.data).toEqual({ _entities: [null] });
   });
@@ -100,8 +128,14 @@ describe('_entities', () => {
   it('uses the narrow user’s tenant when its refresh token is forwarded', async () => {
     const response = await stack.graphql(ENTITIES, {
       variables: { representations: [{ __typename: 'Tenant', id: DEMO.narrowTenantId }] },
-      headers: { authorization: DEMO_HEADERS.authorization, 'x-kibo-refresh-token': DEMO.narrowRefreshToken, 'x-vol-tenant': String(DEMO.narrowTenantId) },
+      headers: {
+        authorization: DEMO_HEADERS.authorization,
+        'x-kibo-refresh-token': DEMO.narrowRefreshToken,
+        'x-vol-tenant': String(DEMO.narrowTenantId),
+      },
     });
-    expect(response.body.data).toEqual({ _entities: [{ __typename: 'Tenant', id: DEMO.narrowTenantId, name: null, isExpired: false }] });
+    expect(response.body.data).toEqual({
+      _entities: [{ __typename: 'Tenant', id: DEMO.narrowTenantId, name: null, isExpired: false }],
+    });
   });
 });

@@ -7,8 +7,8 @@ import { print } from 'graphql';
 import { request } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { DEMO } from '../../src/emulator/demo-data.js';
-import { startGateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/logger.js';
+import { startGateway } from '../../src/http/listener.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import { FirstTicketDocument, SwitchWithRefreshTokenDocument } from '../generated/operations.js';
 import { DEMO_HEADERS, startStack, withStack, type Stack } from '../support/stack.js';
 
@@ -17,11 +17,21 @@ const SWITCH_UNTYPED = print(SwitchWithRefreshTokenDocument);
 const SWITCH = SwitchWithRefreshTokenDocument;
 
 /** Headers that make the emulator misbehave in the given way (see src/emulator/faults.ts). */
-const fault = (mode: string) => ({ authorization: `Bearer emulator-fault:${mode}`, 'x-kibo-refresh-token': DEMO.refreshToken });
+const fault = (mode: string) => ({
+  authorization: `Bearer emulator-fault:${mode}`,
+  'x-kibo-refresh-token': DEMO.refreshToken,
+});
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ env: { KIBO_HEADERS_TIMEOUT_MS: '400', KIBO_BODY_TIMEOUT_MS: '400', KIBO_REQUEST_TIMEOUT_MS: '600', KIBO_MAX_RESPONSE_BYTES: '65536' } });
+  stack = await startStack({
+    env: {
+      KIBO_HEADERS_TIMEOUT_MS: '400',
+      KIBO_BODY_TIMEOUT_MS: '400',
+      KIBO_REQUEST_TIMEOUT_MS: '600',
+      KIBO_MAX_RESPONSE_BYTES: '65536',
+    },
+  });
 });
 afterAll(() => stack.close());
 beforeEach(() => stack.resetRecords());
@@ -34,8 +44,18 @@ function singleError(body: { errors?: Array<{ message: string; extensions?: Reco
 describe('refused by the gateway, without calling Kibo', () => {
   it.each([
     ['no Authorization header', { tenantId: 100002 }, { 'x-kibo-refresh-token': DEMO.refreshToken }, 'UNAUTHENTICATED'],
-    ['a non-Bearer Authorization header', { tenantId: 100002 }, { authorization: 'Basic abc', 'x-kibo-refresh-token': DEMO.refreshToken }, 'UNAUTHENTICATED'],
-    ['no refresh token anywhere', { tenantId: 100002 }, { authorization: DEMO_HEADERS.authorization }, 'UNAUTHENTICATED'],
+    [
+      'a non-Bearer Authorization header',
+      { tenantId: 100002 },
+      { authorization: 'Basic abc', 'x-kibo-refresh-token': DEMO.refreshToken },
+      'UNAUTHENTICATED',
+    ],
+    [
+      'no refresh token anywhere',
+      { tenantId: 100002 },
+      { authorization: DEMO_HEADERS.authorization },
+      'UNAUTHENTICATED',
+    ],
     ['tenantId 0', { tenantId: 0 }, DEMO_HEADERS, 'BAD_USER_INPUT'],
     ['a negative tenantId', { tenantId: -5 }, DEMO_HEADERS, 'BAD_USER_INPUT'],
     ['a tenantId beyond int32', { tenantId: 2 ** 31 }, DEMO_HEADERS, 'BAD_USER_INPUT'],
@@ -68,7 +88,10 @@ describe('credentials', () => {
     const first = await stack.graphql(FirstTicketDocument, { variables: { tenantId: 100001 } });
     const jwt = first.body.data?.switchTenant?.jwtAccessToken;
     expect(jwt).toEqual(expect.any(String));
-    const next = await stack.graphql(SwitchWithRefreshTokenDocument, { variables: { tenantId: 100009 }, headers: { authorization: `Bearer ${jwt}`, 'x-kibo-refresh-token': DEMO.refreshToken } });
+    const next = await stack.graphql(SwitchWithRefreshTokenDocument, {
+      variables: { tenantId: 100009 },
+      headers: { authorization: `Bearer ${jwt}`, 'x-kibo-refresh-token': DEMO.refreshToken },
+    });
     expect(next.body.data?.switchTenant?.tenant.id).toBe(100009);
   });
 });
@@ -76,12 +99,29 @@ describe('credentials', () => {
 describe('refused by Kibo', () => {
   it.each([
     ['a tenant the user cannot access', { tenantId: 999999 }, DEMO_HEADERS, 'FORBIDDEN', 403, 'TENANT_ACCESS_DENIED'],
-    ['an unknown bearer', { tenantId: 100002 }, { ...DEMO_HEADERS, authorization: 'Bearer not-a-token' }, 'UNAUTHENTICATED', 401, 'UNAUTHORIZED'],
-    ['an expired refresh token', { tenantId: 100002, refreshToken: DEMO.expiredRefreshToken }, DEMO_HEADERS, 'UNAUTHENTICATED', 401, 'INVALID_REFRESH_TOKEN'],
+    [
+      'an unknown bearer',
+      { tenantId: 100002 },
+      { ...DEMO_HEADERS, authorization: 'Bearer not-a-token' },
+      'UNAUTHENTICATED',
+      401,
+      'UNAUTHORIZED',
+    ],
+    [
+      'an expired refresh token',
+      { tenantId: 100002, refreshToken: DEMO.expiredRefreshToken },
+      DEMO_HEADERS,
+      'UNAUTHENTICATED',
+      401,
+      'INVALID_REFRESH_TOKEN',
+    ],
   ])('%s → %s, with Kibo’s code and message kept', async (_case, variables, headers, code, status, kiboCode) => {
     const response = await stack.graphql(SWITCH, { variables, headers });
     const error = singleError(response.body);
-    expect(error.extensions).toMatchObject({ code, kibo: { status, errorCode: kiboCode, message: expect.any(String) } });
+    expect(error.extensions).toMatchObject({
+      code,
+      kibo: { status, errorCode: kiboCode, message: expect.any(String) },
+    });
     expect(response.body.data).toEqual({ switchTenant: null });
   });
 });
@@ -116,7 +156,11 @@ describe('Kibo failing', () => {
 
   it('429 → RATE_LIMITED with retryAfter from Retry-After', async () => {
     const response = await stack.graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault('rate-limit:42') });
-    expect(singleError(response.body).extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 42, kibo: { status: 429 } });
+    expect(singleError(response.body).extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfter: 42,
+      kibo: { status: 429 },
+    });
   });
 
   it('never retries on its own', async () => {
@@ -125,7 +169,11 @@ describe('Kibo failing', () => {
   });
 
   it('a Kibo that does not listen → UPSTREAM_UNAVAILABLE', async () => {
-    const gateway = await startGateway({ config: loadConfig({ PORT: '0', HOST: '127.0.0.1' }), kiboBaseUrl: 'http://127.0.0.1:9', logger: createLogger('silent') });
+    const gateway = await startGateway({
+      config: loadConfig({ PORT: '0', HOST: '127.0.0.1' }),
+      kiboBaseUrl: 'http://127.0.0.1:9',
+      logger: createLogger('silent'),
+    });
     try {
       const response = await request(gateway.graphqlUrl, {
         method: 'POST',
@@ -153,7 +201,9 @@ describe('content types the spec lists', () => {
 describe('cancellation', () => {
   it('aborting the GraphQL request cancels the upstream call', async () => {
     const controller = new AbortController();
-    const pending = stack.graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault('delay:5000'), signal: controller.signal }).catch((error: Error) => error);
+    const pending = stack
+      .graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault('delay:5000'), signal: controller.signal })
+      .catch((error: Error) => error);
     await waitFor(() => stack.emulator.received.length === 1);
     controller.abort();
     expect(await pending).toBeInstanceOf(Error);

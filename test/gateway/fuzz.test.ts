@@ -24,71 +24,154 @@ const oddTenantId = fc.oneof(
   fc.double(),
   fc.bigInt().map(String),
   fc.string(),
-  fc.constantFrom(null, true, [], {}, 0, -1, 2 ** 31, -(2 ** 31) - 1, Number.MAX_SAFE_INTEGER, '100002', 100002.5, 999999, 100002),
+  fc.constantFrom(
+    null,
+    true,
+    [],
+    {},
+    0,
+    -1,
+    2 ** 31,
+    -(2 ** 31) - 1,
+    Number.MAX_SAFE_INTEGER,
+    '100002',
+    100002.5,
+    999999,
+    100002,
+  ),
 );
 
 const queryText = fc.oneof(
   fc.constant('mutation($t: Int!) { switchTenant(tenantId: $t) { accessToken tenant { id } } }'),
   fc.constant('mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { tenant { id name } } }'),
   fc.constant('{ gatewayVersion }'),
-  fc.integer({ min: 1, max: 800 }).map((depth) => `mutation { switchTenant(tenantId: 100002) ${'{ tenant '.repeat(depth)}${'}'.repeat(depth)} }`),
+  fc
+    .integer({ min: 1, max: 800 })
+    .map((depth) => `mutation { switchTenant(tenantId: 100002) ${'{ tenant '.repeat(depth)}${'}'.repeat(depth)} }`),
   fc.integer({ min: 1, max: 3000 }).map((depth) => `${'{'.repeat(depth)}`),
-  fc.stringMatching(/^[a-zA-Z_]{1,20}$/).map((name) => `mutation { switchTenant(tenantId: 100002) { ${name} ${name}(x: 1) { y } } }`),
+  fc
+    .stringMatching(/^[a-zA-Z_]{1,20}$/)
+    .map((name) => `mutation { switchTenant(tenantId: 100002) { ${name} ${name}(x: 1) { y } } }`),
   fc.string({ maxLength: 300 }),
-  fc.integer({ min: 1, max: 120_000 }).map((size) => `mutation { switchTenant(tenantId: 100002, refreshToken: "${'r'.repeat(size)}") { createdOn } }`),
+  fc
+    .integer({ min: 1, max: 120_000 })
+    .map((size) => `mutation { switchTenant(tenantId: 100002, refreshToken: "${'r'.repeat(size)}") { createdOn } }`),
   fc.constant('subscription { switchTenant(tenantId: 1) { createdOn } }'),
-  fc.constant('mutation A { switchTenant(tenantId: 1) { createdOn } } mutation B { switchTenant(tenantId: 2) { createdOn } }'),
+  fc.constant(
+    'mutation A { switchTenant(tenantId: 1) { createdOn } } mutation B { switchTenant(tenantId: 2) { createdOn } }',
+  ),
   fc.constant('query { __schema { types { name fields { name type { name ofType { name ofType { name } } } } } } }'),
 );
 
 const body = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ query: queryText, variables: fc.option(fc.oneof(fc.record({ t: oddTenantId, r: fc.option(fc.oneof(fc.string(), fc.integer(), fc.constant(DEMO.refreshToken))) }), fc.anything()), { nil: undefined }), operationName: fc.option(fc.oneof(fc.string(), fc.integer()), { nil: undefined }), extra: fc.option(fc.anything(), { nil: undefined }) }).map((value) => JSON.stringify(value)) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({
+        query: queryText,
+        variables: fc.option(
+          fc.oneof(
+            fc.record({
+              t: oddTenantId,
+              r: fc.option(fc.oneof(fc.string(), fc.integer(), fc.constant(DEMO.refreshToken))),
+            }),
+            fc.anything(),
+          ),
+          { nil: undefined },
+        ),
+        operationName: fc.option(fc.oneof(fc.string(), fc.integer()), { nil: undefined }),
+        extra: fc.option(fc.anything(), { nil: undefined }),
+      })
+      .map((value) => JSON.stringify(value)),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 500 }) },
   { weight: 1, arbitrary: fc.json() },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 5000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 5000 }).map((depth) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 1, max: 5000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 1, max: 5000 }).map((depth) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString('latin1')) },
 );
 
 const headers = fc.record({
-  'content-type': fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/graphql+json', 'text/plain', 'application/x-www-form-urlencoded', 'application/xml', ''),
-  authorization: fc.oneof(fc.constant(`Bearer ${DEMO.appToken}`), fc.constant('Bearer '), fc.string({ maxLength: 100 }).map((s) => `Bearer ${s.replace(/[\r\n]/g, '')}`), fc.constant('')),
-  'x-kibo-refresh-token': fc.oneof(fc.constant(DEMO.refreshToken), fc.constant(''), fc.stringMatching(/^[\x21-\x7e]{0,200}$/)),
-  accept: fc.constantFrom('application/json', 'application/graphql-response+json', '*/*', 'text/html', 'text/event-stream', ''),
+  'content-type': fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/graphql+json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'application/xml',
+    '',
+  ),
+  authorization: fc.oneof(
+    fc.constant(`Bearer ${DEMO.appToken}`),
+    fc.constant('Bearer '),
+    fc.string({ maxLength: 100 }).map((s) => `Bearer ${s.replace(/[\r\n]/g, '')}`),
+    fc.constant(''),
+  ),
+  'x-kibo-refresh-token': fc.oneof(
+    fc.constant(DEMO.refreshToken),
+    fc.constant(''),
+    fc.stringMatching(/^[\x21-\x7e]{0,200}$/),
+  ),
+  accept: fc.constantFrom(
+    'application/json',
+    'application/graphql-response+json',
+    '*/*',
+    'text/html',
+    'text/event-stream',
+    '',
+  ),
 });
 
-it(`answers ${RUNS} hostile requests with well-formed GraphQL errors, never a 5xx, a hang or a stack trace`, { timeout: 300_000 }, async () => {
-  const rssBefore = process.memoryUsage().rss;
-  let answered = 0;
-  await fc.assert(
-    fc.asyncProperty(body, headers, async (payload, rawHeaders) => {
-      const sent = Object.fromEntries(Object.entries(rawHeaders).filter(([, value]) => value !== ''));
-      const response = await request(stack.gateway.graphqlUrl, { method: 'POST', headers: sent, body: payload, signal: AbortSignal.timeout(5_000) });
-      const text = await response.body.text();
-      expect(response.statusCode === 200 || (response.statusCode >= 400 && response.statusCode < 500), `${response.statusCode}: ${text.slice(0, 300)}`).toBe(true);
-      expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
-      // A client that accepts no GraphQL media type gets 406 and, rightly, no body it could not read.
-      if (response.statusCode === 406) return;
-      const results = graphqlResults(text, String(response.headers['content-type'] ?? ''));
-      expect(results.length, text.slice(0, 300)).toBeGreaterThan(0);
-      for (const result of results) {
-        expect('data' in result || 'errors' in result, text.slice(0, 300)).toBe(true);
-        for (const error of result.errors ?? []) {
-          expect(typeof error.message).toBe('string');
-          expect(typeof error.extensions?.code, JSON.stringify(error)).toBe('string');
+it(
+  `answers ${RUNS} hostile requests with well-formed GraphQL errors, never a 5xx, a hang or a stack trace`,
+  { timeout: 300_000 },
+  async () => {
+    const rssBefore = process.memoryUsage().rss;
+    let answered = 0;
+    await fc.assert(
+      fc.asyncProperty(body, headers, async (payload, rawHeaders) => {
+        const sent = Object.fromEntries(Object.entries(rawHeaders).filter(([, value]) => value !== ''));
+        const response = await request(stack.gateway.graphqlUrl, {
+          method: 'POST',
+          headers: sent,
+          body: payload,
+          signal: AbortSignal.timeout(5_000),
+        });
+        const text = await response.body.text();
+        expect(
+          response.statusCode === 200 || (response.statusCode >= 400 && response.statusCode < 500),
+          `${response.statusCode}: ${text.slice(0, 300)}`,
+        ).toBe(true);
+        expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+        // A client that accepts no GraphQL media type gets 406 and, rightly, no body it could not read.
+        if (response.statusCode === 406) return;
+        const results = graphqlResults(text, String(response.headers['content-type'] ?? ''));
+        expect(results.length, text.slice(0, 300)).toBeGreaterThan(0);
+        for (const result of results) {
+          expect('data' in result || 'errors' in result, text.slice(0, 300)).toBe(true);
+          for (const error of result.errors ?? []) {
+            expect(typeof error.message).toBe('string');
+            expect(typeof error.extensions?.code, JSON.stringify(error)).toBe('string');
+          }
         }
-      }
-      answered++;
-    }),
-    { numRuns: RUNS },
-  );
-  expect(answered).toBeGreaterThan(RUNS / 2);
-  // Health after the storm, and memory within bounds.
-  const health = await request(`${stack.gateway.url}/health`);
-  await health.body.dump();
-  expect(health.statusCode).toBe(200);
-  expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * 1024 * 1024);
-});
+        answered++;
+      }),
+      { numRuns: RUNS },
+    );
+    expect(answered).toBeGreaterThan(RUNS / 2);
+    // Health after the storm, and memory within bounds.
+    const health = await request(`${stack.gateway.url}/health`);
+    await health.body.dump();
+    expect(health.statusCode).toBe(200);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * 1024 * 1024);
+  },
+);
 
 type GraphQLResult = { data?: unknown; errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }> };
 

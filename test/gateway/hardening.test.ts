@@ -15,10 +15,23 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 beforeEach(() => stack.resetRecords());
 
-async function raw(target: Stack, init: { method?: 'GET' | 'POST' | 'OPTIONS'; path?: string; headers?: Record<string, string>; body?: string }) {
-  const response = await request(`${target.gateway.url}${init.path ?? '/graphql'}`, { method: init.method ?? 'POST', headers: init.headers, body: init.body });
+async function raw(
+  target: Stack,
+  init: { method?: 'GET' | 'POST' | 'OPTIONS'; path?: string; headers?: Record<string, string>; body?: string },
+) {
+  const response = await request(`${target.gateway.url}${init.path ?? '/graphql'}`, {
+    method: init.method ?? 'POST',
+    headers: init.headers,
+    body: init.body,
+  });
   const text = await response.body.text();
-  return { status: response.statusCode, headers: response.headers, text, json: () => JSON.parse(text) as { data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } };
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    text,
+    json: () =>
+      JSON.parse(text) as { data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> },
+  };
 }
 
 const aliases = (count: number, tenantOf: (i: number) => number) =>
@@ -26,11 +39,27 @@ const aliases = (count: number, tenantOf: (i: number) => number) =>
 
 describe('operation limits (defaults)', () => {
   it.each([
-    ['the deepest legitimate selections pass', `mutation { switchTenant(tenantId: 100002) { tenant { sites { attributes { name } } } availableTenants { masterCatalogs { catalogs { id } } } } }`, false],
-    ['31 aliases are refused', `mutation { switchTenant(tenantId: 100002) { ${Array.from({ length: 31 }, (_, i) => `x${i}: createdOn`).join(' ')} } }`, true],
+    [
+      'the deepest legitimate selections pass',
+      `mutation { switchTenant(tenantId: 100002) { tenant { sites { attributes { name } } } availableTenants { masterCatalogs { catalogs { id } } } } }`,
+      false,
+    ],
+    [
+      '31 aliases are refused',
+      `mutation { switchTenant(tenantId: 100002) { ${Array.from({ length: 31 }, (_, i) => `x${i}: createdOn`).join(' ')} } }`,
+      true,
+    ],
     ['2,100 tokens are refused', `mutation { switchTenant(tenantId: 100002) { ${'createdOn '.repeat(2100)} } }`, true],
-    ['51 directives are refused', `mutation { switchTenant(tenantId: 100002) { ${'createdOn @skip(if: false) '.repeat(51)} } }`, true],
-    ['deep selections through fragments pass', `mutation { switchTenant(tenantId: 100002) { ...F } } fragment F on TenantAdminUserAuthTicket { availableTenants { sites { attributes { value } } masterCatalogs { catalogs { id } } } }`, false],
+    [
+      '51 directives are refused',
+      `mutation { switchTenant(tenantId: 100002) { ${'createdOn @skip(if: false) '.repeat(51)} } }`,
+      true,
+    ],
+    [
+      'deep selections through fragments pass',
+      `mutation { switchTenant(tenantId: 100002) { ...F } } fragment F on TenantAdminUserAuthTicket { availableTenants { sites { attributes { value } } masterCatalogs { catalogs { id } } } }`,
+      false,
+    ],
   ])('%s (refusals: OPERATION_LIMIT_EXCEEDED, nothing sent)', async (_case, query, refused) => {
     const response = await stack.graphql(query);
     if (refused) {
@@ -43,19 +72,31 @@ describe('operation limits (defaults)', () => {
 
   it.each([
     ['MAX_DEPTH', '3', 'mutation { switchTenant(tenantId: 100002) { tenant { sites { attributes { name } } } } }'],
-    ['MAX_COST', '50', 'mutation { switchTenant(tenantId: 100002) { availableTenants { id name domain sites { id name domain localeCode } masterCatalogs { id catalogs { id name } } } } }'],
+    [
+      'MAX_COST',
+      '50',
+      'mutation { switchTenant(tenantId: 100002) { availableTenants { id name domain sites { id name domain localeCode } masterCatalogs { id catalogs { id name } } } } }',
+    ],
   ])('%s=%s refuses what it would have let through by default', async (variable, value, query) => {
     expect((await stack.graphql(query)).body.errors).toBeUndefined();
     stack.resetRecords();
-    await withStack({ env: { [variable]: value, LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator }, async (strict) => {
-      const response = await strict.graphql(query);
-      expect(response.body.errors?.[0]?.extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
-      expect(stack.emulator.received).toHaveLength(0);
-    });
+    await withStack(
+      { env: { [variable]: value, LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator },
+      async (strict) => {
+        const response = await strict.graphql(query);
+        expect(response.body.errors?.[0]?.extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
+        expect(stack.emulator.received).toHaveLength(0);
+      },
+    );
   });
 
   it('a body larger than MAX_BODY_BYTES is refused with 413', async () => {
-    const response = await raw(stack, { headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body: JSON.stringify({ query: `mutation { switchTenant(tenantId: 100002) { createdOn } } # ${'x'.repeat(70_000)}` }) });
+    const response = await raw(stack, {
+      headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
+      body: JSON.stringify({
+        query: `mutation { switchTenant(tenantId: 100002) { createdOn } } # ${'x'.repeat(70_000)}`,
+      }),
+    });
     expect(response.status).toBe(413);
     expect(response.json().errors?.[0]?.extensions?.code).toBe('REQUEST_ENTITY_TOO_LARGE');
     expect(stack.emulator.received).toHaveLength(0);
@@ -63,15 +104,29 @@ describe('operation limits (defaults)', () => {
 
   it('a chunked body without Content-Length is refused with 411', async () => {
     // A stream body of unknown length goes out with Transfer-Encoding: chunked.
-    const body = Readable.from([Buffer.from(JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' }))]);
-    const response = await request(stack.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body });
+    const body = Readable.from([
+      Buffer.from(JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' })),
+    ]);
+    const response = await request(stack.gateway.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
+      body,
+    });
     expect(response.statusCode).toBe(411);
-    expect(((await response.body.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('LENGTH_REQUIRED');
+    expect(
+      ((await response.body.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code,
+    ).toBe('LENGTH_REQUIRED');
     expect(stack.emulator.received).toHaveLength(0);
   });
 
   it('batched requests (an array of operations) are refused', async () => {
-    const response = await raw(stack, { headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body: JSON.stringify([{ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' }, { query: 'mutation { switchTenant(tenantId: 100003) { createdOn } }' }]) });
+    const response = await raw(stack, {
+      headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
+      body: JSON.stringify([
+        { query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' },
+        { query: 'mutation { switchTenant(tenantId: 100003) { createdOn } }' },
+      ]),
+    });
     expect(response.status).toBe(400);
     expect(response.json().errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
     expect(stack.emulator.received).toHaveLength(0);
@@ -82,7 +137,16 @@ describe('alias amplification and the upstream call cap', () => {
   let roomy: Stack;
   beforeAll(async () => {
     // Alias and token limits raised so the cap itself is what answers.
-    roomy = await startStack({ env: { MAX_ALIASES: '1000', MAX_TOKENS: '100000', MAX_COST: '1000000', MAX_BODY_BYTES: '1000000', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator });
+    roomy = await startStack({
+      env: {
+        MAX_ALIASES: '1000',
+        MAX_TOKENS: '100000',
+        MAX_COST: '1000000',
+        MAX_BODY_BYTES: '1000000',
+        LOG_LEVEL: 'silent',
+      },
+      sharedEmulator: stack.emulator,
+    });
   });
   afterAll(() => roomy.close());
 
@@ -101,7 +165,8 @@ describe('alias amplification and the upstream call cap', () => {
   });
 
   it('counts calls made through variables and fragments, and skips what @skip drops', async () => {
-    const query = 'mutation($a: Int!, $b: Int!, $skipB: Boolean!) { ...A second: switchTenant(tenantId: $b) @skip(if: $skipB) { createdOn } } fragment A on Mutation { first: switchTenant(tenantId: $a) { createdOn } }';
+    const query =
+      'mutation($a: Int!, $b: Int!, $skipB: Boolean!) { ...A second: switchTenant(tenantId: $b) @skip(if: $skipB) { createdOn } } fragment A on Mutation { first: switchTenant(tenantId: $a) { createdOn } }';
     const refused = await roomy.graphql(query, { variables: { a: 100002, b: 100003, skipB: false } });
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_CALL_LIMIT');
     expect(stack.emulator.received).toHaveLength(0);
@@ -111,77 +176,134 @@ describe('alias amplification and the upstream call cap', () => {
   });
 
   it('MAX_UPSTREAM_CALLS raises the cap', async () => {
-    await withStack({ env: { MAX_UPSTREAM_CALLS: '2', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator }, async (two) => {
-      const response = await two.graphql(aliases(2, (i) => 100002 + i));
-      expect(response.body.data).toEqual({ a0: { tenant: { id: 100002 } }, a1: { tenant: { id: 100003 } } });
-      expect(stack.emulator.received.map((r) => r.tenantId).sort()).toEqual(['100002', '100003']);
-    });
+    await withStack(
+      { env: { MAX_UPSTREAM_CALLS: '2', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator },
+      async (two) => {
+        const response = await two.graphql(aliases(2, (i) => 100002 + i));
+        expect(response.body.data).toEqual({ a0: { tenant: { id: 100002 } }, a1: { tenant: { id: 100003 } } });
+        expect(stack.emulator.received.map((r) => r.tenantId).sort()).toEqual(['100002', '100003']);
+      },
+    );
   });
 });
 
 describe('browser safety', () => {
   it('refuses simple (non-preflighted) requests without a CSRF header', async () => {
-    const form = await raw(stack, { headers: { 'content-type': 'text/plain', ...DEMO_HEADERS }, body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' }) });
+    const form = await raw(stack, {
+      headers: { 'content-type': 'text/plain', ...DEMO_HEADERS },
+      body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' }),
+    });
     expect(form.status).toBe(403);
     expect(form.json().errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
     const get = await raw(stack, { method: 'GET', path: '/graphql?query=%7BgatewayVersion%7D' });
     expect(get.status).toBe(403);
-    const withHeader = await raw(stack, { method: 'GET', path: '/graphql?query=%7BgatewayVersion%7D', headers: { 'x-graphql-yoga-csrf': '1' } });
+    const withHeader = await raw(stack, {
+      method: 'GET',
+      path: '/graphql?query=%7BgatewayVersion%7D',
+      headers: { 'x-graphql-yoga-csrf': '1' },
+    });
     expect(withHeader.json().data).toEqual({ gatewayVersion: expect.any(String) });
     expect(stack.emulator.received).toHaveLength(0);
   });
 
   it('marks every GraphQL answer Cache-Control: no-store, since answers carry tokens', async () => {
-    const mutation = await raw(stack, { headers: { 'content-type': 'application/json', ...DEMO_HEADERS }, body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { accessToken } }' }) });
+    const mutation = await raw(stack, {
+      headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
+      body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { accessToken } }' }),
+    });
     expect(mutation.json().data).toBeDefined();
     expect(mutation.headers['cache-control']).toBe('no-store');
-    const get = await raw(stack, { method: 'GET', path: '/graphql?query=%7BgatewayVersion%7D', headers: { 'x-graphql-yoga-csrf': '1' } });
+    const get = await raw(stack, {
+      method: 'GET',
+      path: '/graphql?query=%7BgatewayVersion%7D',
+      headers: { 'x-graphql-yoga-csrf': '1' },
+    });
     expect(get.headers['cache-control']).toBe('no-store');
   });
 
   it('never runs a mutation from GET', async () => {
-    const response = await raw(stack, { method: 'GET', path: `/graphql?query=${encodeURIComponent('mutation { switchTenant(tenantId: 100002) { createdOn } }')}`, headers: { 'x-graphql-yoga-csrf': '1', ...DEMO_HEADERS } });
+    const response = await raw(stack, {
+      method: 'GET',
+      path: `/graphql?query=${encodeURIComponent('mutation { switchTenant(tenantId: 100002) { createdOn } }')}`,
+      headers: { 'x-graphql-yoga-csrf': '1', ...DEMO_HEADERS },
+    });
     expect(response.status).toBe(405);
     expect(stack.emulator.received).toHaveLength(0);
   });
 
   it('sends no CORS headers by default, so browsers allow same origin only', async () => {
-    const preflight = await raw(stack, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+    const preflight = await raw(stack, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://evil.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,authorization',
+      },
+    });
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('allows exactly the configured origins with CORS_ORIGINS', async () => {
-    await withStack({ env: { CORS_ORIGINS: 'https://admin.example.com', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator }, async (cors) => {
-      const ask = (origin: string) => raw(cors, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
-      expect((await ask('https://admin.example.com')).headers['access-control-allow-origin']).toBe('https://admin.example.com');
-      expect((await ask('https://evil.example')).headers['access-control-allow-origin']).not.toBe('https://evil.example');
-    });
+    await withStack(
+      { env: { CORS_ORIGINS: 'https://admin.example.com', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator },
+      async (cors) => {
+        const ask = (origin: string) =>
+          raw(cors, {
+            method: 'OPTIONS',
+            headers: {
+              origin,
+              'access-control-request-method': 'POST',
+              'access-control-request-headers': 'content-type',
+            },
+          });
+        expect((await ask('https://admin.example.com')).headers['access-control-allow-origin']).toBe(
+          'https://admin.example.com',
+        );
+        expect((await ask('https://evil.example')).headers['access-control-allow-origin']).not.toBe(
+          'https://evil.example',
+        );
+      },
+    );
   });
 
   it('turns introspection and GraphiQL off when configured', async () => {
-    await withStack({ env: { INTROSPECTION: 'false', GRAPHIQL: 'false', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator }, async (locked) => {
-      const introspection = await locked.graphql('{ __schema { queryType { name } } }');
-      expect(introspection.body.errors?.[0]?.extensions?.code).toBeDefined();
-      expect(introspection.body.data ?? null).toBeNull();
-      const page = await raw(locked, { method: 'GET', headers: { accept: 'text/html' } });
-      expect(page.text).not.toContain('<title>kibo-auth-gateway</title>');
-      // and the defaults keep both on
-      expect((await stack.graphql('{ __schema { queryType { name } } }')).body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
-      expect((await raw(stack, { method: 'GET', headers: { accept: 'text/html' } })).text).toContain('<title>kibo-auth-gateway</title>');
-    });
+    await withStack(
+      { env: { INTROSPECTION: 'false', GRAPHIQL: 'false', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator },
+      async (locked) => {
+        const introspection = await locked.graphql('{ __schema { queryType { name } } }');
+        expect(introspection.body.errors?.[0]?.extensions?.code).toBeDefined();
+        expect(introspection.body.data ?? null).toBeNull();
+        const page = await raw(locked, { method: 'GET', headers: { accept: 'text/html' } });
+        expect(page.text).not.toContain('<title>kibo-auth-gateway</title>');
+        // and the defaults keep both on
+        expect((await stack.graphql('{ __schema { queryType { name } } }')).body.data).toEqual({
+          __schema: { queryType: { name: 'Query' } },
+        });
+        expect((await raw(stack, { method: 'GET', headers: { accept: 'text/html' } })).text).toContain(
+          '<title>kibo-auth-gateway</title>',
+        );
+      },
+    );
   });
 });
 
 describe('cookie mode (REFRESH_TOKEN_COOKIE)', () => {
   let cookieStack: Stack;
   beforeAll(async () => {
-    cookieStack = await startStack({ env: { REFRESH_TOKEN_COOKIE: 'kibo_rt', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator });
+    cookieStack = await startStack({
+      env: { REFRESH_TOKEN_COOKIE: 'kibo_rt', LOG_LEVEL: 'silent' },
+      sharedEmulator: stack.emulator,
+    });
   });
   afterAll(() => cookieStack.close());
 
   it('reads the refresh token from the cookie and sets the new one HttpOnly, Secure, SameSite=Strict, Path=/graphql, with the ticket’s expiry', async () => {
     const response = await raw(cookieStack, {
-      headers: { 'content-type': 'application/json', authorization: DEMO_HEADERS.authorization, cookie: `other=1; kibo_rt=${DEMO.refreshToken}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: DEMO_HEADERS.authorization,
+        cookie: `other=1; kibo_rt=${DEMO.refreshToken}`,
+      },
       body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { tenant { id } } }' }),
     });
     expect(response.json()).toEqual({ data: { switchTenant: { tenant: { id: 100002 } } } });
@@ -190,26 +312,44 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE)', () => {
 
     const setCookie = String(response.headers['set-cookie']);
     expect(setCookie).toMatch(new RegExp(`^kibo_rt=${DEMO.refreshToken};`));
-    for (const attribute of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/graphql']) expect(setCookie).toContain(attribute);
+    for (const attribute of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/graphql'])
+      expect(setCookie).toContain(attribute);
 
-    const ticket = await cookieStack.graphql<{ switchTenant: { refreshTokenExpiration: string } }>('mutation { switchTenant(tenantId: 100002) { refreshTokenExpiration } }');
+    const ticket = await cookieStack.graphql<{ switchTenant: { refreshTokenExpiration: string } }>(
+      'mutation { switchTenant(tenantId: 100002) { refreshTokenExpiration } }',
+    );
     const expires = /Expires=([^;]+)/.exec(setCookie)![1]!;
-    expect(Math.abs(Date.parse(expires) - Date.parse(ticket.body.data!.switchTenant.refreshTokenExpiration))).toBeLessThan(1000);
+    expect(
+      Math.abs(Date.parse(expires) - Date.parse(ticket.body.data!.switchTenant.refreshTokenExpiration)),
+    ).toBeLessThan(1000);
   });
 
   it('never puts the refresh token in the body, even when the query selects it', async () => {
     const response = await raw(cookieStack, {
-      headers: { 'content-type': 'application/json', authorization: DEMO_HEADERS.authorization, cookie: `kibo_rt=${DEMO.refreshToken}` },
-      body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { refreshToken refreshTokenExpiration } }' }),
+      headers: {
+        'content-type': 'application/json',
+        authorization: DEMO_HEADERS.authorization,
+        cookie: `kibo_rt=${DEMO.refreshToken}`,
+      },
+      body: JSON.stringify({
+        query: 'mutation { switchTenant(tenantId: 100002) { refreshToken refreshTokenExpiration } }',
+      }),
     });
-    expect(response.json()).toEqual({ data: { switchTenant: { refreshToken: null, refreshTokenExpiration: expect.any(String) } } });
+    expect(response.json()).toEqual({
+      data: { switchTenant: { refreshToken: null, refreshTokenExpiration: expect.any(String) } },
+    });
     expect(response.text).not.toContain(DEMO.refreshToken);
     expect(String(response.headers['set-cookie'])).toContain(`kibo_rt=${DEMO.refreshToken}`);
   });
 
   it('prefers the header and the argument to the cookie, and sets no cookie on failure', async () => {
     const response = await raw(cookieStack, {
-      headers: { 'content-type': 'application/json', authorization: DEMO_HEADERS.authorization, cookie: `kibo_rt=${DEMO.refreshToken}`, 'x-kibo-refresh-token': DEMO.expiredRefreshToken },
+      headers: {
+        'content-type': 'application/json',
+        authorization: DEMO_HEADERS.authorization,
+        cookie: `kibo_rt=${DEMO.refreshToken}`,
+        'x-kibo-refresh-token': DEMO.expiredRefreshToken,
+      },
       body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { tenant { id } } }' }),
     });
     expect(response.json().errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -218,7 +358,11 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE)', () => {
 
   it('ignores the cookie when cookie mode is off', async () => {
     const response = await raw(stack, {
-      headers: { 'content-type': 'application/json', authorization: DEMO_HEADERS.authorization, cookie: `kibo_rt=${DEMO.refreshToken}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: DEMO_HEADERS.authorization,
+        cookie: `kibo_rt=${DEMO.refreshToken}`,
+      },
       body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { tenant { id } } }' }),
     });
     expect(response.json().errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

@@ -14,7 +14,8 @@ async function metricsOf(target: Stack): Promise<{ status: number; text: string 
   return { status: response.statusCode, text: await response.body.text() };
 }
 
-const sample = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+const sample = (text: string, series: string) =>
+  Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
 
 describe('/metrics', () => {
   it('counts Kibo calls by outcome, their bytes, and responses by status class', async () => {
@@ -23,19 +24,30 @@ describe('/metrics', () => {
     await stack.graphql('mutation { switchTenant(tenantId: 999999) { tenant { id } } }');
     const { status, text } = await metricsOf(stack);
     expect(status).toBe(200);
-    expect(sample(text, 'kibo_upstream_calls_total{outcome="OK"}') - sample(before, 'kibo_upstream_calls_total{outcome="OK"}')).toBe(1);
-    expect(sample(text, 'kibo_upstream_calls_total{outcome="FORBIDDEN"}') - sample(before, 'kibo_upstream_calls_total{outcome="FORBIDDEN"}')).toBe(1);
-    expect(sample(text, 'kibo_upstream_response_bytes_total')).toBeGreaterThan(sample(before, 'kibo_upstream_response_bytes_total'));
+    expect(
+      sample(text, 'kibo_upstream_calls_total{outcome="OK"}') -
+        sample(before, 'kibo_upstream_calls_total{outcome="OK"}'),
+    ).toBe(1);
+    expect(
+      sample(text, 'kibo_upstream_calls_total{outcome="FORBIDDEN"}') -
+        sample(before, 'kibo_upstream_calls_total{outcome="FORBIDDEN"}'),
+    ).toBe(1);
+    expect(sample(text, 'kibo_upstream_response_bytes_total')).toBeGreaterThan(
+      sample(before, 'kibo_upstream_response_bytes_total'),
+    );
     expect(sample(text, 'kibo_upstream_call_duration_seconds_count')).toBeGreaterThanOrEqual(2);
     expect(sample(text, 'gateway_http_responses_total{status="2xx"}')).toBeGreaterThanOrEqual(2);
     expect(text).toContain('process_resident_memory_bytes');
   });
 
   it('is gone with METRICS=false', async () => {
-    await withStack({ env: { METRICS: 'false', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator }, async (quiet) => {
-      const { status, text } = await metricsOf(quiet);
-      expect(status).toBe(404);
-      expect(text).not.toContain('kibo_upstream_calls_total');
-    });
+    await withStack(
+      { env: { METRICS: 'false', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator },
+      async (quiet) => {
+        const { status, text } = await metricsOf(quiet);
+        expect(status).toBe(404);
+        expect(text).not.toContain('kibo_upstream_calls_total');
+      },
+    );
   });
 });

@@ -13,14 +13,22 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-const FULL = 'mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { accessToken jwtAccessToken refreshToken tenant { id } } }';
+const FULL =
+  'mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { accessToken jwtAccessToken refreshToken tenant { id } } }';
 
 describe('no credential reaches a log line or an error', () => {
   it('across success, every refusal and every fault', async () => {
     const seen: string[] = [];
-    const secrets = new Set<string>([DEMO.refreshToken, DEMO.appToken, DEMO.narrowRefreshToken, DEMO.expiredRefreshToken]);
+    const secrets = new Set<string>([
+      DEMO.refreshToken,
+      DEMO.appToken,
+      DEMO.narrowRefreshToken,
+      DEMO.expiredRefreshToken,
+    ]);
 
-    const success = await stack.graphql<{ switchTenant: { accessToken: string; jwtAccessToken: string } }>(FULL, { variables: { t: 100002 } });
+    const success = await stack.graphql<{ switchTenant: { accessToken: string; jwtAccessToken: string } }>(FULL, {
+      variables: { t: 100002 },
+    });
     secrets.add(success.body.data!.switchTenant.accessToken);
     secrets.add(success.body.data!.switchTenant.jwtAccessToken);
 
@@ -32,15 +40,28 @@ describe('no credential reaches a log line or an error', () => {
       [{ t: -1, r: DEMO.refreshToken }, { authorization: `Bearer ${DEMO.appToken}` }],
       [{ t: 'oops', r: DEMO.refreshToken }, { authorization: `Bearer ${DEMO.appToken}` }],
       [{ t: 100002 }, { 'x-kibo-refresh-token': DEMO.refreshToken }],
-      ...['status:500', 'status-empty:502', 'rate-limit:5', 'malformed-json', 'wrong-content-type', 'reset', 'delay:2000', 'trickle:100'].map(
-        (mode): [Record<string, unknown>, Record<string, string>] => [{ t: 100002 }, { authorization: `Bearer emulator-fault:${mode}`, 'x-kibo-refresh-token': DEMO.refreshToken }],
-      ),
+      ...[
+        'status:500',
+        'status-empty:502',
+        'rate-limit:5',
+        'malformed-json',
+        'wrong-content-type',
+        'reset',
+        'delay:2000',
+        'trickle:100',
+      ].map((mode): [Record<string, unknown>, Record<string, string>] => [
+        { t: 100002 },
+        { authorization: `Bearer emulator-fault:${mode}`, 'x-kibo-refresh-token': DEMO.refreshToken },
+      ]),
     ];
     secrets.add('made-up-refresh-token-0xC0FFEE');
     secrets.add('made-up-bearer-0xBADC0DE');
 
     for (const [variables, headers] of attempts) {
-      const response = await stack.graphql('mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { tenant { id } } }', { variables, headers });
+      const response = await stack.graphql(
+        'mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { tenant { id } } }',
+        { variables, headers },
+      );
       expect(response.body.errors?.length ?? 0, JSON.stringify(variables)).toBeGreaterThan(0);
       seen.push(JSON.stringify(response.body));
     }
@@ -60,10 +81,20 @@ describe('no credential reaches a log line or an error', () => {
 
   it('redacts sensitive keys even when a log call passes them', async () => {
     const { Writable } = await import('node:stream');
-    const { createLogger } = await import('../../src/logger.js');
+    const { createLogger } = await import('../../src/telemetry/logger.js');
     const lines: string[] = [];
-    const logger = createLogger('info', new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));
-    logger.info({ headers: { authorization: 'Bearer leak-1' }, ticket: { refreshToken: 'leak-2', accessToken: 'leak-3', jwtAccessToken: 'leak-4' }, variables: { r: 'leak-5' } }, 'careless');
+    const logger = createLogger(
+      'info',
+      new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }),
+    );
+    logger.info(
+      {
+        headers: { authorization: 'Bearer leak-1' },
+        ticket: { refreshToken: 'leak-2', accessToken: 'leak-3', jwtAccessToken: 'leak-4' },
+        variables: { r: 'leak-5' },
+      },
+      'careless',
+    );
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('[redacted]');
     expect(lines[0]).not.toMatch(/leak-\d/);

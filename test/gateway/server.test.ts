@@ -32,13 +32,15 @@ describe('npm start', () => {
     // GraphiQL opens with the demo identity filled in, so the example runs as is.
     expect(html).toContain(DEMO.appToken);
 
-    const { EXAMPLE_OPERATION } = await import('../../src/server.js');
+    const { EXAMPLE_OPERATION } = await import('../../src/yoga.js');
     const response = await request(`${url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
       body: JSON.stringify({ query: EXAMPLE_OPERATION }),
     });
-    const body = (await response.body.json()) as { data: { switchTenant: { tenant: { id: number }; accessTokenExpiresIn: number } } };
+    const body = (await response.body.json()) as {
+      data: { switchTenant: { tenant: { id: number }; accessTokenExpiresIn: number } };
+    };
     expect(body.data.switchTenant.tenant.id).toBe(100002);
     expect(body.data.switchTenant.accessTokenExpiresIn).toBeGreaterThan(0);
   });
@@ -60,7 +62,11 @@ describe('npm start', () => {
       const { child, url } = await startMain({ KIBO_BASE_URL: emulator.url, SHUTDOWN_GRACE_MS: '5000' }, children);
       const inFlight = request(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer emulator-fault:delay:700', 'x-kibo-refresh-token': DEMO.refreshToken },
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer emulator-fault:delay:700',
+          'x-kibo-refresh-token': DEMO.refreshToken,
+        },
         body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { tenant { id } } }' }),
       });
       while (emulator.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));

@@ -5,10 +5,19 @@ import { WHOLE_VALUE, type Projection } from '../../src/projection/projection.js
 import { startStack, type Stack } from '../support/stack.js';
 
 const tree = (spec: Record<string, unknown>): Projection =>
-  new Map(Object.entries(spec).map(([name, children]) => [name, children === true ? WHOLE_VALUE : tree(children as Record<string, unknown>)]));
+  new Map(
+    Object.entries(spec).map(([name, children]) => [
+      name,
+      children === true ? WHOLE_VALUE : tree(children as Record<string, unknown>),
+    ]),
+  );
 
 describe('fitResponseFields', () => {
-  const projection = tree({ accessToken: true, tenant: { id: true, sites: { id: true, name: true } }, user: { userName: true } });
+  const projection = tree({
+    accessToken: true,
+    tenant: { id: true, sites: { id: true, name: true } },
+    user: { userName: true },
+  });
 
   it.each([
     [1000, 'accessToken,tenant(id,sites(id,name)),user(userName)'],
@@ -43,9 +52,12 @@ describe('a projection longer than KIBO_MAX_QUERY_LENGTH', () => {
     const fine = await roomy.graphql(query);
     const sentFine = narrow.receivedResponseFields()[1];
 
-    const queryLength = (fields: string) => new URLSearchParams({ tenantId: '100003', responseFields: fields }).toString().length;
+    const queryLength = (fields: string) =>
+      new URLSearchParams({ tenantId: '100003', responseFields: fields }).toString().length;
     expect(queryLength(sentFine!)).toBeGreaterThan(200);
-    expect(sentCoarse).toBe('tenant(domain,id,isDevTenant,isUnified,name,sites),user(emailAddress,firstName,lastName,userId,userName)');
+    expect(sentCoarse).toBe(
+      'tenant(domain,id,isDevTenant,isUnified,name,sites),user(emailAddress,firstName,lastName,userId,userName)',
+    );
     expect(queryLength(sentCoarse!)).toBeLessThanOrEqual(200);
     expect(coarse.body).toEqual(fine.body);
   });

@@ -17,10 +17,24 @@ const RUNS = Number(process.env.PROPERTY_RUNS ?? 2000);
 const SEED = process.env.PROPERTY_SEED === undefined ? undefined : Number(process.env.PROPERTY_SEED);
 
 /** Fields whose values differ on every call; compared by presence only. */
-const VOLATILE = new Set(['accessToken', 'jwtAccessToken', 'accessTokenExpiration', 'accessTokenExpiresIn', 'createdOn']);
+const VOLATILE = new Set([
+  'accessToken',
+  'jwtAccessToken',
+  'accessTokenExpiration',
+  'accessTokenExpiresIn',
+  'createdOn',
+]);
 
 /** Random operations are large on purpose; the limits have their own tests. */
-const GENEROUS_LIMITS = { MAX_ALIASES: '10000', MAX_DEPTH: '50', MAX_TOKENS: '100000', MAX_DIRECTIVES: '10000', MAX_COST: '10000000', MAX_BODY_BYTES: '10000000', LOG_LEVEL: 'silent' };
+const GENEROUS_LIMITS = {
+  MAX_ALIASES: '10000',
+  MAX_DEPTH: '50',
+  MAX_TOKENS: '100000',
+  MAX_DIRECTIVES: '10000',
+  MAX_COST: '10000000',
+  MAX_BODY_BYTES: '10000000',
+  LOG_LEVEL: 'silent',
+};
 
 let projected: Stack;
 let full: Stack;
@@ -46,24 +60,33 @@ function withoutVolatileValues(value: unknown): unknown {
   );
 }
 
-it(`answers ${RUNS} random operations exactly as the full ticket would, asking Kibo for only what each needs`, { timeout: 600_000 }, async () => {
-  let checked = 0;
-  await fc.assert(
-    fc.asyncProperty(operationArbitrary(schema), async (operation) => {
-      projected.resetRecords();
-      const [withProjection, withoutProjection] = await Promise.all([
-        projected.graphql(operation.query, { variables: operation.variables }),
-        full.graphql(operation.query, { variables: operation.variables }),
-      ]);
-      expect(withProjection.body.errors, operation.query).toBeUndefined();
-      expect(withoutVolatileValues(withProjection.body), operation.query).toEqual(withoutVolatileValues(withoutProjection.body));
-      // The emulator saw both calls: the unprojected one (no responseFields) and ours.
-      const received = projected.receivedResponseFields();
-      expect(received, operation.query).toHaveLength(2);
-      expect(received.filter((fields) => fields !== null), operation.query).toEqual([operation.expectedResponseFields]);
-      checked++;
-    }),
-    { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }) },
-  );
-  expect(checked).toBeGreaterThanOrEqual(RUNS);
-});
+it(
+  `answers ${RUNS} random operations exactly as the full ticket would, asking Kibo for only what each needs`,
+  { timeout: 600_000 },
+  async () => {
+    let checked = 0;
+    await fc.assert(
+      fc.asyncProperty(operationArbitrary(schema), async (operation) => {
+        projected.resetRecords();
+        const [withProjection, withoutProjection] = await Promise.all([
+          projected.graphql(operation.query, { variables: operation.variables }),
+          full.graphql(operation.query, { variables: operation.variables }),
+        ]);
+        expect(withProjection.body.errors, operation.query).toBeUndefined();
+        expect(withoutVolatileValues(withProjection.body), operation.query).toEqual(
+          withoutVolatileValues(withoutProjection.body),
+        );
+        // The emulator saw both calls: the unprojected one (no responseFields) and ours.
+        const received = projected.receivedResponseFields();
+        expect(received, operation.query).toHaveLength(2);
+        expect(
+          received.filter((fields) => fields !== null),
+          operation.query,
+        ).toEqual([operation.expectedResponseFields]);
+        checked++;
+      }),
+      { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }) },
+    );
+    expect(checked).toBeGreaterThanOrEqual(RUNS);
+  },
+);

@@ -24,7 +24,9 @@ interface FieldCase {
 function reachableFields(): FieldCase[] {
   const cases: FieldCase[] = [];
   const seen = new Set<string>();
-  const queue: Array<{ type: GraphQLObjectType; path: string[] }> = [{ type: schema.getType('TenantAdminUserAuthTicket') as GraphQLObjectType, path: [] }];
+  const queue: Array<{ type: GraphQLObjectType; path: string[] }> = [
+    { type: schema.getType('TenantAdminUserAuthTicket') as GraphQLObjectType, path: [] },
+  ];
   while (queue.length) {
     const { type, path } = queue.shift()!;
     if (seen.has(type.name)) continue;
@@ -33,8 +35,19 @@ function reachableFields(): FieldCase[] {
       const named = getNamedType(field.type);
       const property = restPropertyOf(field);
       const required = requiredPropertiesOf(field);
-      const own = property !== undefined ? (isObjectType(named) ? `${property}(${named.extensions[KIBO_PLACEHOLDER]})` : property) : [...required].sort().join(',');
-      cases.push({ label: `${type.name}.${field.name}`, path, field: field.name, own, inner: isObjectType(named) ? '{ __typename }' : '' });
+      const own =
+        property !== undefined
+          ? isObjectType(named)
+            ? `${property}(${named.extensions[KIBO_PLACEHOLDER]})`
+            : property
+          : [...required].sort().join(',');
+      cases.push({
+        label: `${type.name}.${field.name}`,
+        path,
+        field: field.name,
+        own,
+        inner: isObjectType(named) ? '{ __typename }' : '',
+      });
       if (isObjectType(named)) queue.push({ type: named, path: [...path, field.name] });
     }
   }
@@ -52,13 +65,18 @@ afterAll(() => stack.close());
 describe('minimal projection for every field', () => {
   it('covers every object type of the schema', () => {
     const covered = new Set(CASES.map((c) => c.label.split('.')[0]));
-    const objectTypes = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && !t.name.startsWith('_') && !['Query', 'Mutation'].includes(t.name));
+    const objectTypes = Object.values(schema.getTypeMap()).filter(
+      (t) => isObjectType(t) && !t.name.startsWith('_') && !['Query', 'Mutation'].includes(t.name),
+    );
     expect([...covered].sort()).toEqual(objectTypes.map((t) => t.name).sort());
   });
 
   it.each(CASES.map((c) => [c.label, c] as const))('%s', async (_label, fieldCase) => {
     expect(fieldCase.own, `${fieldCase.label} declares no Kibo property and no requirement`).not.toBe('');
-    const selection = fieldCase.path.reduceRight((inner, step) => `${step} { ${inner} }`, `${fieldCase.field} ${fieldCase.inner}`);
+    const selection = fieldCase.path.reduceRight(
+      (inner, step) => `${step} { ${inner} }`,
+      `${fieldCase.field} ${fieldCase.inner}`,
+    );
     const expected = fieldCase.path.reduceRight((inner, step) => `${step}(${inner})`, fieldCase.own);
     stack.resetRecords();
     const response = await stack.graphql(`mutation { switchTenant(tenantId: 100002) { ${selection} } }`);

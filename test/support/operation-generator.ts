@@ -56,7 +56,8 @@ export function operationArbitrary(schema: GraphQLSchema): fc.Arbitrary<Generate
     const field: fc.Arbitrary<Item> = fc.constantFrom(...fieldNames).chain((name) => {
       const fieldType = getNamedType(type.getFields()[name]!.type);
       const objectType = isObjectType(fieldType) ? fieldType : undefined;
-      if (objectType && depth >= MAX_DEPTH) return fc.constant<Item>({ kind: 'typename', alias: undefined, directive: undefined });
+      if (objectType && depth >= MAX_DEPTH)
+        return fc.constant<Item>({ kind: 'typename', alias: undefined, directive: undefined });
       return fc.record({
         kind: fc.constant('field' as const),
         field: fc.constant(name),
@@ -65,12 +66,29 @@ export function operationArbitrary(schema: GraphQLSchema): fc.Arbitrary<Generate
         children: objectType ? fc.constant(null).chain(() => itemsFor(objectType, depth + 1)) : fc.constant(undefined),
       });
     });
-    const typename: fc.Arbitrary<Item> = fc.record({ kind: fc.constant('typename' as const), alias: alias.map((n) => (n === undefined ? undefined : `__typename_a${n}`)), directive });
+    const typename: fc.Arbitrary<Item> = fc.record({
+      kind: fc.constant('typename' as const),
+      alias: alias.map((n) => (n === undefined ? undefined : `__typename_a${n}`)),
+      directive,
+    });
     const nested = fc.constant(null).chain(() => itemsFor(type, depth + 1));
-    const inline: fc.Arbitrary<Item> = fc.record({ kind: fc.constant('inline' as const), typed: fc.boolean(), directive, children: nested });
+    const inline: fc.Arbitrary<Item> = fc.record({
+      kind: fc.constant('inline' as const),
+      typed: fc.boolean(),
+      directive,
+      children: nested,
+    });
     const spread: fc.Arbitrary<Item> = fc.record({ kind: fc.constant('spread' as const), directive, children: nested });
 
-    const item = depth >= MAX_DEPTH ? fc.oneof({ weight: 8, arbitrary: field }, { weight: 1, arbitrary: typename }) : fc.oneof({ weight: 10, arbitrary: field }, { weight: 1, arbitrary: typename }, { weight: 1, arbitrary: inline }, { weight: 1, arbitrary: spread });
+    const item =
+      depth >= MAX_DEPTH
+        ? fc.oneof({ weight: 8, arbitrary: field }, { weight: 1, arbitrary: typename })
+        : fc.oneof(
+            { weight: 10, arbitrary: field },
+            { weight: 1, arbitrary: typename },
+            { weight: 1, arbitrary: inline },
+            { weight: 1, arbitrary: spread },
+          );
     const items = fc.array(item, { minLength: 1, maxLength: depth === 0 ? 6 : 4 });
     memo.set(key, items);
     return items;
@@ -79,7 +97,12 @@ export function operationArbitrary(schema: GraphQLSchema): fc.Arbitrary<Generate
   return fc
     .record({
       items: itemsFor(ticket, 0),
-      values: fc.record(Object.fromEntries(VARIABLES.map((name) => [name, fc.boolean()])) as Record<(typeof VARIABLES)[number], fc.Arbitrary<boolean>>),
+      values: fc.record(
+        Object.fromEntries(VARIABLES.map((name) => [name, fc.boolean()])) as Record<
+          (typeof VARIABLES)[number],
+          fc.Arbitrary<boolean>
+        >,
+      ),
       tenantId: fc.integer({ min: 100001, max: 100050 }),
       rootAlias: fc.boolean(),
     })
@@ -137,7 +160,8 @@ type Model = Map<string, Model>;
 
 function included(directive: Directive, variables: Record<string, boolean>): boolean {
   if (!directive) return true;
-  const value = typeof directive.condition === 'boolean' ? directive.condition : variables[directive.condition.slice(1)]!;
+  const value =
+    typeof directive.condition === 'boolean' ? directive.condition : variables[directive.condition.slice(1)]!;
   return directive.name === 'include' ? value : !value;
 }
 
@@ -152,7 +176,8 @@ function expectedProjection(items: Item[], type: GraphQLObjectType, variables: R
       const field = type.getFields()[item.field]!;
       const requires = (field.extensions as Record<string, readonly string[] | undefined>)[KIBO_REQUIRES];
       if (requires) {
-        for (const property of requires) wanted.set(property, { ...(wanted.get(property) ?? { children: [] }), whole: true });
+        for (const property of requires)
+          wanted.set(property, { ...(wanted.get(property) ?? { children: [] }), whole: true });
         continue;
       }
       const fieldType = getNamedType(field.type);
@@ -165,7 +190,10 @@ function expectedProjection(items: Item[], type: GraphQLObjectType, variables: R
   visit(items);
   const model: Model = new Map();
   for (const [property, entry] of wanted) {
-    model.set(property, entry.objectType && !entry.whole ? expectedProjection(entry.children, entry.objectType, variables) : new Map());
+    model.set(
+      property,
+      entry.objectType && !entry.whole ? expectedProjection(entry.children, entry.objectType, variables) : new Map(),
+    );
   }
   if (model.size === 0) model.set(String(type.extensions[KIBO_PLACEHOLDER]), new Map());
   return model;

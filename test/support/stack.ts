@@ -9,9 +9,9 @@ import { request } from 'undici';
 import { loadConfig, type GatewayConfig } from '../../src/config.js';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/server.js';
-import { startGateway, type RunningGateway } from '../../src/gateway.js';
+import { startGateway, type RunningGateway } from '../../src/http/listener.js';
 import type { UpstreamCallEvent } from '../../src/kibo/client.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 
 export const DEMO_HEADERS = {
   authorization: `Bearer ${DEMO.appToken}`,
@@ -43,8 +43,14 @@ export interface Stack {
   receivedResponseFields(): Array<string | null>;
   resetRecords(): void;
   /** A generated typed document checks the variables and types the answer; a string is taken as is. */
-  graphql<T, V extends Record<string, unknown>>(document: TypedDocumentNode<T, V>, options: RequestOptions<V>): Promise<GraphQLResponse<T>>;
-  graphql<T = Record<string, unknown>>(query: string, options?: RequestOptions<Record<string, unknown>>): Promise<GraphQLResponse<T>>;
+  graphql<T, V extends Record<string, unknown>>(
+    document: TypedDocumentNode<T, V>,
+    options: RequestOptions<V>,
+  ): Promise<GraphQLResponse<T>>;
+  graphql<T = Record<string, unknown>>(
+    query: string,
+    options?: RequestOptions<Record<string, unknown>>,
+  ): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -83,15 +89,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       emulator.received.length = 0;
       upstreamCalls.length = 0;
     },
-    async graphql(document: string | TypedDocumentNode, { variables, headers = DEMO_HEADERS, signal }: RequestOptions<unknown> = {}) {
+    async graphql(
+      document: string | TypedDocumentNode,
+      { variables, headers = DEMO_HEADERS, signal }: RequestOptions<unknown> = {},
+    ) {
       const query = typeof document === 'string' ? document : print(document);
       const response = await request(gateway.graphqlUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          ...headers,
+        },
         body: JSON.stringify({ query, variables }),
         signal,
       });
-      return { status: response.statusCode, headers: response.headers, body: (await response.body.json()) as GraphQLResponse['body'] } as never;
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        body: (await response.body.json()) as GraphQLResponse['body'],
+      } as never;
     },
     async close() {
       await gateway.stop(0);

@@ -5,21 +5,35 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { UpstreamCallEvent } from './kibo/client.js';
+import type { UpstreamCallEvent } from '../kibo/client.js';
 
 export const METRICS_PATH = '/metrics';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly upstreamCalls = new Counter({ name: 'kibo_upstream_calls_total', help: 'Calls to Kibo by outcome (OK or the error code returned to the client).', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly upstreamCalls = new Counter({
+    name: 'kibo_upstream_calls_total',
+    help: 'Calls to Kibo by outcome (OK or the error code returned to the client).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   private readonly upstreamSeconds = new Histogram({
     name: 'kibo_upstream_call_duration_seconds',
     help: 'Duration of calls to Kibo, headers to last byte.',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  private readonly upstreamBytes = new Counter({ name: 'kibo_upstream_response_bytes_total', help: 'Bytes of ticket bodies received from Kibo.', registers: [this.registry] });
-  private readonly responses = new Counter({ name: 'gateway_http_responses_total', help: 'HTTP responses of the gateway by status class.', labelNames: ['status'], registers: [this.registry] });
+  private readonly upstreamBytes = new Counter({
+    name: 'kibo_upstream_response_bytes_total',
+    help: 'Bytes of ticket bodies received from Kibo.',
+    registers: [this.registry],
+  });
+  private readonly responses = new Counter({
+    name: 'gateway_http_responses_total',
+    help: 'HTTP responses of the gateway by status class.',
+    labelNames: ['status'],
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

@@ -1,11 +1,10 @@
 /**
  * Cookie mode (opt-in with REFRESH_TOKEN_COOKIE): browser frontends keep the refresh token in an
  * HttpOnly cookie that script cannot read. The gateway reads it when neither the argument nor the
- * header carries a token, and after a successful switch sets the ticket's refresh token back with
- * the ticket's own expiry.
+ * header carries a token, and after a successful switch queues the ticket's refresh token to be set
+ * back with the ticket's own expiry (`plugins/use-refresh-token-cookie.ts` writes the queue out).
  */
 import { parseCookie, stringifySetCookie } from 'cookie';
-import type { Plugin } from 'graphql-yoga';
 import { GRAPHQL_PATH } from '../paths.js';
 
 /** The properties a ticket must carry for the cookie to be set, whatever the query selected. */
@@ -19,7 +18,11 @@ export function refreshTokenFromCookie(request: Request, name: string): string |
   return parseCookie(header)[name] || undefined;
 }
 
-export function setRefreshTokenCookie(request: Request, name: string, ticket: { refreshToken?: string | null; refreshTokenExpiration?: string }): void {
+export function setRefreshTokenCookie(
+  request: Request,
+  name: string,
+  ticket: { refreshToken?: string | null; refreshTokenExpiration?: string },
+): void {
   if (!ticket.refreshToken) return;
   const expires = ticket.refreshTokenExpiration ? new Date(ticket.refreshTokenExpiration) : undefined;
   const cookie = stringifySetCookie({
@@ -34,11 +37,7 @@ export function setRefreshTokenCookie(request: Request, name: string, ticket: { 
   pending.set(request, [...(pending.get(request) ?? []), cookie]);
 }
 
-/** Moves the cookies resolvers queued for a request onto its response. */
-export function refreshTokenCookies(): Plugin {
-  return {
-    onResponse({ request, response }) {
-      for (const cookie of pending.get(request) ?? []) response.headers.append('set-cookie', cookie);
-    },
-  };
+/** The `Set-Cookie` values resolvers queued for this request. */
+export function queuedCookies(request: Request): readonly string[] {
+  return pending.get(request) ?? [];
 }

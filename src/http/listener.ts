@@ -1,16 +1,16 @@
 /**
- * Puts the Yoga app on a Node HTTP server with its Kibo client, and takes both down gracefully:
+ * The Node HTTP server: puts the Yoga app on a socket with its Kibo client, and takes both down gracefully:
  * stop accepting, let in-flight requests finish within the grace period, then close the pool.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GatewayConfig } from './config.js';
-import { KiboClient, type UpstreamCallEvent } from './kibo/client.js';
-import type { Logger } from './logger.js';
-import { GatewayMetrics } from './metrics.js';
-import { GRAPHQL_PATH } from './paths.js';
-import { refuseOversizedBody } from './security/body-limit.js';
-import { createGatewayApp, type GatewayYoga } from './server.js';
+import type { GatewayConfig } from '../config.js';
+import { KiboClient, type UpstreamCallEvent } from '../kibo/client.js';
+import { GRAPHQL_PATH } from '../paths.js';
+import type { Logger } from '../telemetry/logger.js';
+import { GatewayMetrics } from '../telemetry/metrics.js';
+import { createYogaApp, type GatewayYoga } from '../yoga.js';
+import { refuseOversizedBody } from './body-limit.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -39,7 +39,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics?.recordUpstreamCall(event);
     options.onUpstreamCall?.(event);
   });
-  const yoga = createGatewayApp({
+  const yoga = createYogaApp({
     kibo,
     projection: config.projection,
     logger,

@@ -24,22 +24,18 @@ export interface SwitchTenantCall {
   fieldNodes: FieldNode[];
 }
 
-const callsByRequest = new WeakMap<object, SwitchTenantCall[]>();
+/** The calls of the operation one request executes, worked out once (by the call cap, or the first resolver). */
+export class CallPlan {
+  private calls: SwitchTenantCall[] | undefined;
 
-/** The calls of the operation a request executes, worked out once per request context. */
-export function callsOfRequest(
-  context: object,
-  schema: GraphQLSchema,
-  operation: OperationDefinitionNode,
-  fragments: Record<string, FragmentDefinitionNode>,
-  variableValues: Record<string, unknown>,
-): SwitchTenantCall[] {
-  let calls = callsByRequest.get(context);
-  if (!calls) {
-    calls = switchTenantCalls(schema, operation, fragments, variableValues);
-    callsByRequest.set(context, calls);
+  callsOf(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Record<string, FragmentDefinitionNode>,
+    variableValues: Record<string, unknown>,
+  ): SwitchTenantCall[] {
+    return (this.calls ??= switchTenantCalls(schema, operation, fragments, variableValues));
   }
-  return calls;
 }
 
 export function switchTenantCalls(
@@ -82,7 +78,11 @@ export function switchTenantCalls(
 }
 
 /** Coerces raw request variables the way execution will; undefined when they do not coerce. */
-export function coercedVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+export function coercedVariables(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  raw: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
   const result = getVariableValues(schema, operation.variableDefinitions ?? [], raw ?? {});
   return result.errors ? undefined : result.coerced;
 }

@@ -27,10 +27,24 @@ export const REDACTED_PATHS = [
 export type { Logger };
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'kibo-auth-gateway' } };
+  const options = {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { service: 'kibo-auth-gateway' },
+  };
   if (destination) return pino(options, destination);
   // A person at a terminal gets readable lines; pipes and log shippers get JSON. Redaction
   // happens before either.
   const pretty = process.stdout.isTTY && process.env.NODE_ENV !== 'production';
-  return pino(pretty ? { ...options, transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' } } } : options);
+  return pino(
+    pretty
+      ? {
+          ...options,
+          transport: {
+            target: 'pino-pretty',
+            options: { ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' },
+          },
+        }
+      : options,
+  );
 }

@@ -15,9 +15,12 @@ import type { OperationLimits } from '../config.js';
 export const LIMIT_EXCEEDED = 'OPERATION_LIMIT_EXCEEDED';
 
 /** graphql-armor reports through callbacks; this one stamps the code on what it rejects. */
-const coded = [(_context: unknown, error: GraphQLError) => void Object.assign(error.extensions, { code: LIMIT_EXCEEDED })];
+const coded = [
+  (_context: unknown, error: GraphQLError) => void Object.assign(error.extensions, { code: LIMIT_EXCEEDED }),
+];
 
-export function operationLimits(limits: OperationLimits): Plugin[] {
+/** Each limit comes from the configuration (`MAX_TOKENS`, `MAX_DEPTH`, `MAX_ALIASES`, `MAX_DIRECTIVES`, `MAX_COST`). */
+export function useOperationLimits(limits: OperationLimits): Plugin[] {
   const common = { exposeLimits: true, onReject: coded };
   return [
     maxTokensPlugin({ n: limits.maxTokens, ...common }),

@@ -3,7 +3,7 @@
  * from the caller's `Authorization` header, the refresh token from the mutation argument or else
  * the `X-Kibo-Refresh-Token` header, or else (cookie mode) the refresh-token cookie.
  */
-import { refreshTokenFromCookie } from '../security/refresh-token-cookie.js';
+import { refreshTokenFromCookie } from './refresh-token-cookie.js';
 import { unauthenticated } from './upstream-errors.js';
 
 export const REFRESH_TOKEN_HEADER = 'x-kibo-refresh-token';
@@ -13,7 +13,11 @@ export interface KiboCredentials {
   refreshToken: string;
 }
 
-export function credentialsFor(request: Request, refreshTokenArgument: string | null | undefined, refreshTokenCookie?: string): KiboCredentials {
+export function credentialsFor(
+  request: Request,
+  refreshTokenArgument: string | null | undefined,
+  refreshTokenCookie?: string,
+): KiboCredentials {
   const authorization = request.headers.get('authorization')?.trim();
   if (!authorization || !/^Bearer\s+\S/i.test(authorization)) {
     throw unauthenticated('Send the Kibo bearer token in the Authorization header ("Authorization: Bearer <token>").');

@@ -4,7 +4,7 @@
  */
 import type { Plugin } from 'graphql-yoga';
 
-export function noStore(): Plugin {
+export function useNoStore(): Plugin {
   return {
     onResponse({ response }) {
       response.headers.set('cache-control', 'no-store');

@@ -6,29 +6,47 @@
  */
 import { getOperationAST, Kind, type FragmentDefinitionNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { callsOfRequest, coercedVariables } from '../schema/switch-tenant-calls.js';
+import type { GatewayContext } from '../requests/context.js';
+import { coercedVariables } from '../requests/switch-tenant-calls.js';
 
 export const UPSTREAM_CALL_LIMIT = 'UPSTREAM_CALL_LIMIT';
 
-export function upstreamCallCap(maxCalls: number): Plugin {
+export interface UpstreamCallCapOptions {
+  /** Distinct Kibo calls one operation may make (`MAX_UPSTREAM_CALLS`, default 1); identical calls count once. */
+  maxCalls: number;
+}
+
+export function useUpstreamCallCap({ maxCalls }: UpstreamCallCapOptions): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation || operation.operation !== 'mutation') return;
       // Variables that do not coerce fail execution on their own, with BAD_USER_INPUT.
-      const variables = coercedVariables(args.schema, operation, args.variableValues as Record<string, unknown> | undefined);
+      const variables = coercedVariables(
+        args.schema,
+        operation,
+        args.variableValues as Record<string, unknown> | undefined,
+      );
       if (!variables) return;
       const fragments: Record<string, FragmentDefinitionNode> = {};
       for (const definition of args.document.definitions) {
         if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
       }
-      const calls = callsOfRequest(args.contextValue as object, args.schema, operation, fragments, variables);
+      const calls = (args.contextValue as unknown as GatewayContext).callPlan.callsOf(
+        args.schema,
+        operation,
+        fragments,
+        variables,
+      );
       if (calls.length <= maxCalls) return;
       setResultAndStopExecution({
         errors: [
-          createGraphQLError(`This operation would make ${calls.length} distinct Kibo calls; at most ${maxCalls} ${maxCalls === 1 ? 'is' : 'are'} allowed per request. Send them as separate requests.`, {
-            extensions: { code: UPSTREAM_CALL_LIMIT, limit: maxCalls, calls: calls.length },
-          }),
+          createGraphQLError(
+            `This operation would make ${calls.length} distinct Kibo calls; at most ${maxCalls} ${maxCalls === 1 ? 'is' : 'are'} allowed per request. Send them as separate requests.`,
+            {
+              extensions: { code: UPSTREAM_CALL_LIMIT, limit: maxCalls, calls: calls.length },
+            },
+          ),
         ],
       });
     },

@@ -7,13 +7,19 @@
  */
 import DataLoader from 'dataloader';
 import type { GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
-import type { GatewayContext } from '../builder.js';
-import type { KiboCatalog, KiboMasterCatalog, KiboSite, KiboTenant, KiboTicket, KiboUserProfile } from '../kibo/types.js';
+import type { GatewayContext } from './context.js';
+import type {
+  KiboCatalog,
+  KiboMasterCatalog,
+  KiboSite,
+  KiboTenant,
+  KiboTicket,
+  KiboUserProfile,
+} from '../kibo/types.js';
 import { mergeProjections, WHOLE_VALUE, type Projection } from '../projection/projection.js';
 import { responseFieldsForProjection } from '../projection/response-fields.js';
 import { projectionForType } from '../projection/walker.js';
 import { credentialsFor, type KiboCredentials } from './credentials.js';
-import { ticketLoader } from './ticket-loader.js';
 import { badUserInput, toGraphQLError } from './upstream-errors.js';
 
 export const TENANT_CONTEXT_HEADER = 'x-vol-tenant';
@@ -44,7 +50,7 @@ interface EntityShapes {
 
 type Entity = EntityShapes[EntityTypeName];
 
-const loaders = new WeakMap<GatewayContext, Map<unknown, DataLoader<EntityReference, Entity | null, string>>>();
+export type EntityLoader = DataLoader<EntityReference, Entity | null, string>;
 
 /** The entity a reference names, or null when the tenant's ticket does not hold it. */
 export function loadEntity<Name extends EntityTypeName>(
@@ -57,21 +63,23 @@ export function loadEntity<Name extends EntityTypeName>(
 }
 
 /** One loader per `_entities` field of a request: its batch is one Kibo call. */
-function entityLoader(context: GatewayContext, info: GraphQLResolveInfo): DataLoader<EntityReference, Entity | null, string> {
-  let byField = loaders.get(context);
-  if (!byField) {
-    byField = new Map();
-    loaders.set(context, byField);
-  }
-  let loader = byField.get(info.fieldNodes[0]);
+function entityLoader(context: GatewayContext, info: GraphQLResolveInfo): EntityLoader {
+  const fieldNode = info.fieldNodes[0]!;
+  let loader = context.entityLoaders.get(fieldNode);
   if (!loader) {
-    loader = new DataLoader((references) => resolveReferences(context, info, references), { cacheKeyFn: (reference) => `${reference.typename}:${reference.key}` });
-    byField.set(info.fieldNodes[0], loader);
+    loader = new DataLoader((references) => resolveReferences(context, info, references), {
+      cacheKeyFn: (reference) => `${reference.typename}:${reference.key}`,
+    });
+    context.entityLoaders.set(fieldNode, loader);
   }
   return loader;
 }
 
-async function resolveReferences(context: GatewayContext, info: GraphQLResolveInfo, references: readonly EntityReference[]): Promise<Array<Entity | null | Error>> {
+async function resolveReferences(
+  context: GatewayContext,
+  info: GraphQLResolveInfo,
+  references: readonly EntityReference[],
+): Promise<Array<Entity | null | Error>> {
   let credentials: KiboCredentials;
   let tenantId: number;
   try {
@@ -83,11 +91,13 @@ async function resolveReferences(context: GatewayContext, info: GraphQLResolveIn
 
   const wanted = new Set(references.map((reference) => reference.typename));
   const projection = entityProjection(info, wanted);
-  const responseFields = context.projection ? responseFieldsForProjection(projection, context.kibo.queryBudget) : undefined;
+  const responseFields = context.projection
+    ? responseFieldsForProjection(projection, context.kibo.queryBudget)
+    : undefined;
 
   let ticket: KiboTicket;
   try {
-    ticket = await ticketLoader(context).load({ tenantId, responseFields, ...credentials });
+    ticket = await context.tickets.load({ tenantId, responseFields, ...credentials });
   } catch (error) {
     const failure = toGraphQLError(error);
     return references.map(() => failure);
@@ -100,7 +110,8 @@ function tenantContext(request: Request): number {
   const raw = request.headers.get(TENANT_CONTEXT_HEADER)?.trim();
   if (!raw) throw badUserInput('Entities are read in a tenant context: send the tenant id in the X-Vol-Tenant header.');
   const tenantId = Number(raw);
-  if (!/^\d+$/.test(raw) || tenantId <= 0 || tenantId >= 2 ** 31) throw badUserInput(`The X-Vol-Tenant header must be a positive tenant id, got "${raw}".`);
+  if (!/^\d+$/.test(raw) || tenantId <= 0 || tenantId >= 2 ** 31)
+    throw badUserInput(`The X-Vol-Tenant header must be a positive tenant id, got "${raw}".`);
   return tenantId;
 }
 
@@ -118,8 +129,11 @@ function entityProjection(info: GraphQLResolveInfo, wanted: ReadonlySet<EntityTy
 
   let masterCatalog: Projection | undefined;
   if (wanted.has('AdminUserMasterCatalog') || wanted.has('Catalog')) {
-    masterCatalog = wanted.has('AdminUserMasterCatalog') ? select('AdminUserMasterCatalog') : keyOnly('AdminUserMasterCatalog');
-    if (wanted.has('Catalog')) masterCatalog = mergeProjections(masterCatalog, new Map([['catalogs', select('Catalog')]]));
+    masterCatalog = wanted.has('AdminUserMasterCatalog')
+      ? select('AdminUserMasterCatalog')
+      : keyOnly('AdminUserMasterCatalog');
+    if (wanted.has('Catalog'))
+      masterCatalog = mergeProjections(masterCatalog, new Map([['catalogs', select('Catalog')]]));
   }
   let tenant: Projection | undefined;
   if (wanted.has('Tenant') || wanted.has('Site') || masterCatalog) {

@@ -17,14 +17,19 @@ export function refuseOversizedBody(request: IncomingMessage, response: ServerRe
     return refuse(response, 411, 'LENGTH_REQUIRED', 'Send the request with a Content-Length header.');
   }
   if (!/^\d+$/.test(declared)) return refuse(response, 400, 'BAD_REQUEST', 'The Content-Length header is invalid.');
-  if (Number(declared) > maxBytes) return refuse(response, 413, 'REQUEST_ENTITY_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`);
+  if (Number(declared) > maxBytes)
+    return refuse(response, 413, 'REQUEST_ENTITY_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`);
   return false;
 }
 
 function refuse(response: ServerResponse, status: number, code: string, message: string): true {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   // The unread body is not worth draining: close the connection once the answer is out.
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
   response.end(body);
   return true;
 }

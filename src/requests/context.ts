@@ -1,0 +1,39 @@
+/**
+ * Everything one GraphQL request carries through its resolvers, built in one place by the context
+ * factory: the shared Kibo client and settings, and the per-request machinery — the ticket loader
+ * (identical calls made once), one entity loader per `_entities` field, and the operation's call
+ * plan, worked out on first use.
+ */
+import type { FieldNode } from 'graphql';
+import type { KiboClient } from '../kibo/client.js';
+import { CallPlan } from './switch-tenant-calls.js';
+import type { EntityLoader } from './entity-loader.js';
+import { createTicketLoader, type TicketLoader } from './ticket-loader.js';
+
+/** What every request shares: set once when the app is built. */
+export interface RequestSettings {
+  kibo: KiboClient;
+  /** Off only to measure what projection saves; Kibo then sends whole tickets. */
+  projection: boolean;
+  /** Cookie mode: the refresh-token cookie's name, when it is on. */
+  refreshTokenCookie: string | undefined;
+}
+
+export interface GatewayContext extends RequestSettings {
+  /** The incoming HTTP request, as Yoga hands it over (fetch API). */
+  request: Request;
+  tickets: TicketLoader;
+  /** Keyed by the `_entities` field node: each such field's references are one batch. */
+  entityLoaders: Map<FieldNode, EntityLoader>;
+  callPlan: CallPlan;
+}
+
+export function createRequestContext(settings: RequestSettings, request: Request): GatewayContext {
+  return {
+    ...settings,
+    request,
+    tickets: createTicketLoader(settings.kibo, request.signal),
+    entityLoaders: new Map(),
+    callPlan: new CallPlan(),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The Yoga app: the schema, the plugins in the order a request meets them, GraphiQL and health. It
+ * builds a fetch-style handler and knows nothing of ports; `http/listener.ts` puts it on a socket.
+ */
+import { readFileSync } from 'node:fs';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { BrowserConfig, OperationLimits } from './config.js';
+import type { KiboClient } from './kibo/client.js';
+import { GRAPHQL_PATH, HEALTH_PATH } from './paths.js';
+import { useClientSafeErrors } from './plugins/use-client-safe-errors.js';
+import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
+import { useInputErrorCodes } from './plugins/use-input-error-codes.js';
+import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
+import { useNoStore } from './plugins/use-no-store.js';
+import { useOperationLimits } from './plugins/use-operation-limits.js';
+import { useRefreshTokenCookie } from './plugins/use-refresh-token-cookie.js';
+import { useRequestLogging } from './plugins/use-request-logging.js';
+import { useUpstreamCallCap } from './plugins/use-upstream-call-cap.js';
+import { createRequestContext, type GatewayContext, type RequestSettings } from './requests/context.js';
+import { schema } from './schema/index.js';
+import type { Logger } from './telemetry/logger.js';
+
+export interface YogaAppOptions {
+  kibo: KiboClient;
+  projection: boolean;
+  logger: Logger;
+  limits: OperationLimits;
+  browser: BrowserConfig;
+  refreshTokenCookie: string | undefined;
+  /** Headers GraphiQL opens with; the embedded emulator's demo identity in development. */
+  graphiqlHeaders?: Record<string, string> | undefined;
+}
+
+export type GatewayYoga = YogaServerInstance<Record<string, unknown>, GatewayContext>;
+
+/** What GraphiQL opens with: the README's example, kept as a .graphql file that codegen checks against the schema. */
+export const EXAMPLE_OPERATION = readFileSync(
+  new URL('../schema/operations/SwitchTenant.graphql', import.meta.url),
+  'utf8',
+);
+
+export function createYogaApp(options: YogaAppOptions): GatewayYoga {
+  const { browser, limits } = options;
+  const settings: RequestSettings = {
+    kibo: options.kibo,
+    projection: options.projection,
+    refreshTokenCookie: options.refreshTokenCookie,
+  };
+  let graphiqlPage: Promise<string> | undefined;
+  return createYoga<Record<string, unknown>, GatewayContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    healthCheckEndpoint: HEALTH_PATH,
+    landingPage: false,
+    // Never dev mode, whatever NODE_ENV says: dev mode sends unexpected errors' messages and
+    // stacks to the client.
+    maskedErrors: { isDev: false },
+    // Enforced on the raw request instead (http/body-limit.ts), where it costs nothing.
+    maxRequestBodySize: false,
+    // An array of operations would multiply Kibo calls past the per-request cap: not accepted.
+    batching: false,
+    // No CORS headers unless origins are configured: browsers then allow same-origin use only.
+    cors: browser.corsOrigins.length
+      ? { origin: browser.corsOrigins, credentials: true, methods: ['POST', 'GET', 'OPTIONS'] }
+      : false,
+    graphiql: browser.graphiql && {
+      title: 'kibo-auth-gateway',
+      defaultQuery: EXAMPLE_OPERATION,
+      headers: JSON.stringify(
+        options.graphiqlHeaders ?? {
+          Authorization: 'Bearer <your Kibo JWT>',
+          'X-Kibo-Refresh-Token': '<your refresh token>',
+        },
+        null,
+        2,
+      ),
+    },
+    // GraphiQL's assets ship inside the package, so the page works without reaching a CDN. They
+    // weigh ~45 MiB in memory: loaded on the first visit, never by an API-only deployment; the
+    // 9 MB page is rendered once, as its options never change.
+    renderGraphiQL: (graphiqlOptions) =>
+      (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) =>
+        renderGraphiQL(graphiqlOptions),
+      )),
+    context: ({ request }) => createRequestContext(settings, request),
+    logging: yogaLogger(options.logger),
+    // The request pipeline, in order: HTTP-level refusals, then the document's shape, then what
+    // executing it would cost Kibo, then the answer's codes and headers, then the log line.
+    plugins: [
+      useCsrfPrevention(),
+      useIntrospectionSwitch({ introspection: browser.introspection }),
+      ...useOperationLimits(limits),
+      useUpstreamCallCap({ maxCalls: limits.maxUpstreamCalls }),
+      useInputErrorCodes(),
+      useClientSafeErrors(),
+      useRefreshTokenCookie(),
+      useNoStore(),
+      useRequestLogging({ logger: options.logger }),
+    ],
+  });
+}
+
+/** Yoga's own diagnostics, routed into the structured log. */
+function yogaLogger(logger: Logger) {
+  const forward =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      const [first, ...rest] = args;
+      if (first instanceof Error) logger[level]({ err: first }, rest.map(String).join(' ') || first.message);
+      else logger[level](args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' '));
+    };
+  return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
+}
