@@ -5,6 +5,7 @@
  * Content-Length (chunked) is refused with 411: every GraphQL client sends one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../error-codes.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -22,7 +23,7 @@ export function refuseOversizedBody(request: IncomingMessage, response: ServerRe
   return false;
 }
 
-function refuse(response: ServerResponse, status: number, code: string, message: string): true {
+function refuse(response: ServerResponse, status: number, code: ErrorCode, message: string): true {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   // The unread body is not worth draining: close the connection once the answer is out.
   response.writeHead(status, {

@@ -3,8 +3,9 @@
  * the GraphQL layer puts in `extensions.code`; nothing here knows about GraphQL itself.
  */
 
-export type UpstreamErrorCode =
-  'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'RATE_LIMITED' | 'UPSTREAM_UNAVAILABLE';
+import type { UpstreamErrorCode } from '../error-codes.js';
+
+export type { UpstreamErrorCode };
 
 export interface KiboErrorDetails {
   /** HTTP status Kibo answered with, when it answered at all. */

@@ -6,8 +6,9 @@
  */
 import { GraphQLError, validate, ValuesOfCorrectTypeRule, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { ErrorCode } from '../error-codes.js';
 
-const BAD_USER_INPUT = 'BAD_USER_INPUT';
+const BAD_USER_INPUT: ErrorCode = 'BAD_USER_INPUT';
 
 /** graphql-js's own rule, with what it reports coded as bad input. */
 const ValuesOfCorrectTypeAsBadInput: ValidationRule = (context) => {

@@ -11,8 +11,9 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { OperationLimits } from '../config.js';
+import type { ErrorCode } from '../error-codes.js';
 
-export const LIMIT_EXCEEDED = 'OPERATION_LIMIT_EXCEEDED';
+export const LIMIT_EXCEEDED: ErrorCode = 'OPERATION_LIMIT_EXCEEDED';
 
 /** graphql-armor reports through callbacks; this one stamps the code on what it rejects. */
 const coded = [

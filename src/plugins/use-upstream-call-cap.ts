@@ -6,10 +6,11 @@
  */
 import { getOperationAST, Kind, type FragmentDefinitionNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { ErrorCode } from '../error-codes.js';
 import type { GatewayContext } from '../requests/context.js';
 import { coercedVariables } from '../requests/switch-tenant-calls.js';
 
-export const UPSTREAM_CALL_LIMIT = 'UPSTREAM_CALL_LIMIT';
+export const UPSTREAM_CALL_LIMIT: ErrorCode = 'UPSTREAM_CALL_LIMIT';
 
 export interface UpstreamCallCapOptions {
   /** Distinct Kibo calls one operation may make (`MAX_UPSTREAM_CALLS`, default 1); identical calls count once. */

@@ -1,5 +1,6 @@
 /** Turns a failed Kibo call into the GraphQL error the client sees: a code, Kibo's own details, no internals. */
 import { createGraphQLError } from 'graphql-yoga';
+import type { ErrorCode } from '../error-codes.js';
 import { KiboError } from '../kibo/errors.js';
 
 export function toGraphQLError(error: unknown): Error {
@@ -16,9 +17,11 @@ export function toGraphQLError(error: unknown): Error {
 }
 
 export function badUserInput(message: string, argumentName?: string): Error {
-  return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argumentName && { argumentName }) } });
+  return createGraphQLError(message, {
+    extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, ...(argumentName && { argumentName }) },
+  });
 }
 
 export function unauthenticated(message: string): Error {
-  return createGraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } });
+  return createGraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' satisfies ErrorCode } });
 }

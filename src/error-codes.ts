@@ -1,0 +1,49 @@
+/**
+ * Every `extensions.code` the gateway sends, in one catalogue: the code, the HTTP status where the
+ * gateway itself decides it (elsewhere Yoga follows GraphQL over HTTP: 200 for an executed operation,
+ * 400 for a rejected document when the client accepts `application/graphql-response+json`), and when
+ * a client sees it. Code that raises an error names it from
+ * here; the README's Errors table is checked against this list by a test, so neither can drift.
+ */
+
+export const ERROR_CODES = {
+  BAD_USER_INPUT: {
+    when: '`tenantId` ≤ 0 or not an int32, a variable of the wrong type, a missing or malformed `X-Vol-Tenant` for entities (no Kibo call); Kibo answered 400',
+  },
+  UNAUTHENTICATED: {
+    when: 'no `Authorization: Bearer`, or no refresh token (no Kibo call); Kibo answered 401',
+  },
+  FORBIDDEN: { when: 'Kibo answered 403: the user has no access to the tenant' },
+  NOT_FOUND: { when: 'Kibo answered 404' },
+  RATE_LIMITED: { when: 'Kibo answered 429; `extensions.retryAfter` carries `Retry-After` in seconds' },
+  UPSTREAM_UNAVAILABLE: {
+    when: 'Kibo answered 5xx, timed out, reset the connection, sent malformed JSON, a wrong content type or too large a body',
+  },
+  GRAPHQL_PARSE_FAILED: { when: 'the document does not parse' },
+  GRAPHQL_VALIDATION_FAILED: { when: 'the document does not validate against the schema' },
+  OPERATION_RESOLUTION_FAILURE: {
+    when: 'the `operationName` names no operation of the document, or a document of several operations names none',
+  },
+  OPERATION_LIMIT_EXCEEDED: {
+    when: 'depth, aliases, tokens, directives or cost over the configured limit (nothing sent to Kibo)',
+  },
+  UPSTREAM_CALL_LIMIT: {
+    when: 'the operation would make more distinct Kibo calls than `MAX_UPSTREAM_CALLS`; `extensions.limit` and `extensions.calls` say how many (nothing sent)',
+  },
+  REQUEST_ENTITY_TOO_LARGE: { httpStatus: 413, when: 'body over `MAX_BODY_BYTES`' },
+  LENGTH_REQUIRED: { httpStatus: 411, when: 'a chunked body without Content-Length' },
+  UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, when: 'the body is not JSON' },
+  BAD_REQUEST: {
+    httpStatus: 400,
+    when: 'malformed JSON or Content-Length, a batch (arrays are not accepted), a missing CSRF header, GET for a mutation',
+  },
+  INTERNAL_SERVER_ERROR: { when: 'a fault of the gateway itself, masked as "Unexpected error." with nothing internal' },
+} as const satisfies Record<string, { httpStatus?: number; when: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The codes a failed Kibo call maps to (see `kibo/errors.ts`). */
+export type UpstreamErrorCode = Extract<
+  ErrorCode,
+  'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'RATE_LIMITED' | 'UPSTREAM_UNAVAILABLE'
+>;
