@@ -15,7 +15,9 @@ export interface GatewayConfig {
   projection: boolean;
   /** Serve Prometheus metrics at /metrics. */
   metrics: boolean;
-  /** How long SIGTERM waits for in-flight requests before closing connections. */
+  /** After SIGTERM, how long the replica keeps serving with /ready at 503 so balancers notice. */
+  shutdownDrainDelayMs: number;
+  /** Once it stops accepting, how long in-flight requests may take before connections are closed. */
   shutdownGraceMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   limits: OperationLimits;
@@ -86,6 +88,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     },
     projection: boolean(env, 'PROJECTION', true),
     metrics: boolean(env, 'METRICS', true),
+    shutdownDrainDelayMs: integer(env, 'SHUTDOWN_DRAIN_DELAY_MS', 5_000, { min: 0 }),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     limits: {

@@ -41,15 +41,25 @@ logger.info(
   `GraphiQL is at http://localhost:${gateway.port}/graphql`,
 );
 
+// The drain sequence (http/drain.ts), then everything that buffers: the exit code says whether it
+// went cleanly. `once`: a second Ctrl-C during the drain delay ends the process at once.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
+    logger.info(
+      { signal, drainDelayMs: config.shutdownDrainDelayMs, graceMs: config.shutdownGraceMs },
+      'shutting down: /ready answers 503, then in-flight requests finish',
+    );
     void gateway
-      .stop()
+      .drain()
       .then(() => emulator?.close())
-      .then(() => {
-        logger.info('stopped');
-        process.exit(0);
-      });
+      .then(() => logger.info('stopped'))
+      .then(() => new Promise<void>((resolve) => logger.flush(() => resolve())))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('shutdown failed:', error instanceof Error ? error.message : String(error));
+          process.exit(1);
+        },
+      );
   });
 }

@@ -1,6 +1,6 @@
 /**
- * The Node HTTP server: puts the Yoga app on a socket with its Kibo client, and takes both down gracefully:
- * stop accepting, let in-flight requests finish within the grace period, then close the pool.
+ * The Node HTTP server: puts the Yoga app on a socket with its Kibo client, and takes both down gracefully
+ * (the drain sequence in `drain.ts`), then closes the pool.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { createYogaApp, type GatewayYoga } from '../yoga.js';
 import { refuseOversizedBody } from './body-limit.js';
+import { Drain, type DrainTimings } from './drain.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -27,7 +28,12 @@ export interface RunningGateway {
   port: number;
   server: Server;
   yoga: GatewayYoga;
-  /** Resolves once in-flight requests are done (or the grace period is over) and the pool is closed. */
+  /**
+   * The drain sequence (timings from the configuration unless given), then the Kibo pool is closed.
+   * Calling it again returns the sequence already under way.
+   */
+  drain(timings?: Partial<DrainTimings>): Promise<void>;
+  /** Drain without the delay: for tests and tools that have no balancer to wait for. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -49,12 +55,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     graphiqlHeaders: options.graphiqlHeaders,
   });
   const server = createServer((request, response) => {
+    if (drain.intercept(request, response)) return;
     if (metrics) {
       if (metrics.serve(request, response)) return;
       response.once('finish', () => metrics.recordResponse(response.statusCode));
     }
     if (!refuseOversizedBody(request, response, config.limits.maxBodyBytes)) void yoga(request, response);
   });
+  const drain = new Drain(server, logger);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -66,23 +74,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 
-  let stopping: Promise<void> | undefined;
-  const stop = (graceMs = config.shutdownGraceMs) => (stopping ??= shutDown(server, kibo, graceMs));
+  let stopped: Promise<void> | undefined;
+  const drainAndClose = (timings?: Partial<DrainTimings>) =>
+    (stopped ??= drain
+      .run({ drainDelayMs: config.shutdownDrainDelayMs, graceMs: config.shutdownGraceMs, ...timings })
+      .then(() => kibo.close()));
 
-  return { url, graphqlUrl: `${url}${GRAPHQL_PATH}`, port, server, yoga, stop };
-}
-
-async function shutDown(server: Server, kibo: KiboClient, graceMs: number): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // Keep-alive sockets would hold close() open: drop each one as soon as it has no request on it.
-  const sweeper = setInterval(() => server.closeIdleConnections(), 50);
-  server.closeIdleConnections();
-  let graceTimer: NodeJS.Timeout | undefined;
-  const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
-  await Promise.race([closed, graceOver]);
-  clearInterval(sweeper);
-  clearTimeout(graceTimer);
-  server.closeAllConnections();
-  await closed;
-  await kibo.close();
+  return {
+    url,
+    graphqlUrl: `${url}${GRAPHQL_PATH}`,
+    port,
+    server,
+    yoga,
+    drain: drainAndClose,
+    stop: (graceMs) => drainAndClose({ drainDelayMs: 0, ...(graceMs !== undefined && { graceMs }) }),
+  };
 }

@@ -44,7 +44,8 @@ export async function startServer(
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...loader, script], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', ...env },
+    // No balancer watches /ready here: the gateway may stop without the drain delay.
+    env: { ...process.env, NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

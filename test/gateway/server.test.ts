@@ -56,10 +56,14 @@ describe('npm start', () => {
     expect(stderr).not.toMatch(/at .*\.ts:\d+/);
   });
 
-  it('on SIGTERM finishes the request in flight, then exits 0', async () => {
+  it('on SIGTERM turns /ready to 503, finishes the request in flight, flushes its log and exits 0', async () => {
     const emulator = await startEmulator({ faultInjection: true });
     try {
-      const { child, url } = await startMain({ KIBO_BASE_URL: emulator.url, SHUTDOWN_GRACE_MS: '5000' }, children);
+      const { child, url, output } = await startMain(
+        { KIBO_BASE_URL: emulator.url, SHUTDOWN_DRAIN_DELAY_MS: '300', SHUTDOWN_GRACE_MS: '5000' },
+        children,
+      );
+      expect((await request(`${url}/ready`)).statusCode).toBe(200);
       const inFlight = request(`${url}/graphql`, {
         method: 'POST',
         headers: {
@@ -71,10 +75,15 @@ describe('npm start', () => {
       });
       while (emulator.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
       child.kill('SIGTERM');
+      let ready = 200;
+      while (ready === 200) ready = (await request(`${url}/ready`, { reset: true })).statusCode;
+      expect(ready).toBe(503);
       const response = await inFlight;
       expect(await response.body.json()).toEqual({ data: { switchTenant: { tenant: { id: 100002 } } } });
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
+      // The last line is written before exit, not lost in a buffer.
+      expect(output().trim().split('\n').at(-1)).toContain('"msg":"stopped"');
       await expect(request(`${url}/health`)).rejects.toThrow();
     } finally {
       await emulator.close();
