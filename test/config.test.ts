@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       KIBO_MAX_RESPONSE_BYTES: '2048',
       KIBO_CONNECTIONS: '4',
       PROJECTION: 'off',
+      SHUTDOWN_DRAIN_DELAY_MS: '25',
       SHUTDOWN_GRACE_MS: '50',
       LOG_LEVEL: 'warn',
     });
@@ -26,6 +27,7 @@ describe('loadConfig', () => {
       port: 8080,
       kiboBaseUrl: 'https://t100.sb.usc1.gcp.kibocommerce.com',
       projection: false,
+      shutdownDrainDelayMs: 25,
       shutdownGraceMs: 50,
       logLevel: 'warn',
       upstream: {
@@ -48,6 +50,7 @@ describe('loadConfig', () => {
     ['KIBO_HEADERS_TIMEOUT_MS', '-1'],
     ['KIBO_BODY_TIMEOUT_MS', '0'],
     ['KIBO_MAX_RESPONSE_BYTES', '12'],
+    ['SHUTDOWN_DRAIN_DELAY_MS', '5s'],
     ['PROJECTION', 'maybe'],
     ['LOG_LEVEL', 'loud'],
   ])('names %s when it is %j', (variable, value) => {
