@@ -2,6 +2,7 @@
 import SchemaBuilder from '@pothos/core';
 import DirectivePlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
+import { KIBO_DECLARATIONS_PLUGIN } from './projection/declarations-plugin.js';
 import type { GatewayContext } from './requests/context.js';
 
 export const builder = new SchemaBuilder<{
@@ -15,5 +16,6 @@ export const builder = new SchemaBuilder<{
 }>({
   defaultFieldNullability: false,
   // Federation (entities, _service, _entities) needs the directives plugin to print @key and @link.
-  plugins: [DirectivePlugin, FederationPlugin],
+  // The projection's declarations (`kiboRequires`, `kiboPlaceholder`) as typed options.
+  plugins: [DirectivePlugin, FederationPlugin, KIBO_DECLARATIONS_PLUGIN],
 });

@@ -3,10 +3,12 @@
  * itself, next to each field, so there is no second list of names to keep in step:
  * - a field made with Pothos's `t.expose*('property')` reads that REST property (Pothos records the
  *   name as `extensions.pothosExposedField`);
- * - a field computed in the gateway lists the sibling properties it reads in
- *   `extensions.kiboRequires`;
- * - an object type names in `extensions.kiboPlaceholder` the small property to ask for when a query
+ * - a field computed in the gateway lists the sibling properties it reads in its `kiboRequires`
+ *   option;
+ * - an object type names in its `kiboPlaceholder` option the small property to ask for when a query
  *   selects nothing of it but `__typename`, so Kibo still sends the object (and nothing more).
+ * Both options are typed against the REST shapes by declarations-plugin.ts, which records them in
+ * the schema's `extensions` under the names below; this module reads them back.
  */
 import type { GraphQLField, GraphQLObjectType } from 'graphql';
 

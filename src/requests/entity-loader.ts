@@ -8,14 +8,7 @@
 import DataLoader from 'dataloader';
 import type { GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from './context.js';
-import type {
-  KiboCatalog,
-  KiboMasterCatalog,
-  KiboSite,
-  KiboTenant,
-  KiboTicket,
-  KiboUserProfile,
-} from '../kibo/types.js';
+import type { KiboTicket } from '../kibo/types.js';
 import { mergeProjections, WHOLE_VALUE, type Projection } from '../projection/projection.js';
 import { responseFieldsForProjection } from '../projection/response-fields.js';
 import { projectionForType } from '../projection/walker.js';
@@ -24,60 +17,89 @@ import { badUserInput, toGraphQLError } from './upstream-errors.js';
 
 export const TENANT_CONTEXT_HEADER = 'x-vol-tenant';
 
-/** Each entity type and the property that keys it. */
-export const ENTITY_KEYS = {
-  Tenant: 'id',
-  Site: 'id',
-  AdminUserMasterCatalog: 'id',
-  Catalog: 'id',
-  UserProfile: 'userId',
-} as const;
-
-export type EntityTypeName = keyof typeof ENTITY_KEYS;
-
-export interface EntityReference {
-  typename: EntityTypeName;
-  key: number | string;
+/**
+ * One entity type, as the schema's entity table declares it (src/schema/entities.ts): what keys it
+ * and where it lives in a ticket. Everything here — the projection asked of Kibo and the index that
+ * finds references in the answer — is derived from these rows.
+ */
+export interface EntityDeclaration {
+  /** The GraphQL object type. */
+  typename: string;
+  /** The REST property that keys it (and its GraphQL key field). */
+  key: string;
+  /** The type it is found in: the ticket's type at the top, or another entity's type. */
+  parent: string;
+  /**
+   * The parent's properties that hold it, each an object or a list. When one entity appears twice,
+   * the earlier property wins: the ticket's own `tenant` over its copy in `availableTenants`.
+   */
+  holders: readonly string[];
 }
 
-interface EntityShapes {
-  Tenant: KiboTenant;
-  Site: KiboSite;
-  AdminUserMasterCatalog: KiboMasterCatalog;
-  Catalog: KiboCatalog;
-  UserProfile: KiboUserProfile;
+interface EntityReference {
+  typename: string;
+  key: unknown;
 }
 
-type Entity = EntityShapes[EntityTypeName];
+type Entity = object;
 
 export type EntityLoader = DataLoader<EntityReference, Entity | null, string>;
 
 /** The entity a reference names, or null when the tenant's ticket does not hold it. */
-export function loadEntity<Name extends EntityTypeName>(
+export type ResolveEntity = (
   context: GatewayContext,
   info: GraphQLResolveInfo,
-  typename: Name,
-  key: number | string,
-): Promise<EntityShapes[Name] | null> {
-  return entityLoader(context, info).load({ typename, key }) as Promise<EntityShapes[Name] | null>;
+  typename: string,
+  key: unknown,
+) => Promise<Entity | null>;
+
+/** Reference resolution for the entities of one table, whose top-level rows live in `ticketType`. */
+export function createEntityResolver(entities: readonly EntityDeclaration[], ticketType: string): ResolveEntity {
+  const table = new EntityTable(entities, ticketType);
+  return (context, info, typename, key) => entityLoader(context, info, table).load({ typename, key });
+}
+
+/** The declarations as a tree: each type's child entities, the ticket's type at the root. */
+class EntityTable {
+  private readonly children = new Map<string, EntityDeclaration[]>();
+
+  constructor(
+    entities: readonly EntityDeclaration[],
+    readonly ticketType: string,
+  ) {
+    for (const entity of entities) {
+      const siblings = this.children.get(entity.parent) ?? [];
+      siblings.push(entity);
+      this.children.set(entity.parent, siblings);
+    }
+  }
+
+  childrenOf(typename: string): readonly EntityDeclaration[] {
+    return this.children.get(typename) ?? [];
+  }
 }
 
 /** One loader per `_entities` field of a request: its batch is one Kibo call. */
-function entityLoader(context: GatewayContext, info: GraphQLResolveInfo): EntityLoader {
+function entityLoader(context: GatewayContext, info: GraphQLResolveInfo, table: EntityTable): EntityLoader {
   const fieldNode = info.fieldNodes[0]!;
   let loader = context.entityLoaders.get(fieldNode);
   if (!loader) {
-    loader = new DataLoader((references) => resolveReferences(context, info, references), {
-      cacheKeyFn: (reference) => `${reference.typename}:${reference.key}`,
+    loader = new DataLoader((references) => resolveReferences(context, info, table, references), {
+      cacheKeyFn: (reference) => indexKey(reference.typename, reference.key),
     });
     context.entityLoaders.set(fieldNode, loader);
   }
   return loader;
 }
 
+function indexKey(typename: string, key: unknown): string {
+  return `${typename}:${String(key)}`;
+}
+
 async function resolveReferences(
   context: GatewayContext,
   info: GraphQLResolveInfo,
+  table: EntityTable,
   references: readonly EntityReference[],
 ): Promise<Array<Entity | null | Error>> {
   let credentials: KiboCredentials;
@@ -90,7 +112,7 @@ async function resolveReferences(
   }
 
   const wanted = new Set(references.map((reference) => reference.typename));
-  const projection = entityProjection(info, wanted);
+  const projection = entityProjection(info, table, wanted);
   const responseFields = context.projection
     ? responseFieldsForProjection(projection, context.kibo.queryBudget)
     : undefined;
@@ -102,8 +124,8 @@ async function resolveReferences(
     const failure = toGraphQLError(error);
     return references.map(() => failure);
   }
-  const index = indexEntities(ticket);
-  return references.map((reference) => index.get(`${reference.typename}:${reference.key}`) ?? null);
+  const index = indexEntities(ticket, table);
+  return references.map((reference) => index.get(indexKey(reference.typename, reference.key)) ?? null);
 }
 
 function tenantContext(request: Request): number {
@@ -116,56 +138,46 @@ function tenantContext(request: Request): number {
 }
 
 /**
- * Where each entity type lives in a ticket, asked for with what the query selects on it:
- * tenants in `tenant` and `availableTenants`, sites and master catalogs inside tenants, catalogs
- * inside master catalogs, the user as `user`. Keys are always asked for, to find each reference.
+ * What to ask Kibo for: each wanted type with what the query selects on it (plus its key, to find
+ * each reference), reached through its holders; a type only on the way to a wanted one (the tenant
+ * above wanted sites, say) is asked for its key alone.
  */
-function entityProjection(info: GraphQLResolveInfo, wanted: ReadonlySet<EntityTypeName>): Projection {
-  const select = (typename: EntityTypeName): Projection => {
-    const type = info.schema.getType(typename) as GraphQLObjectType;
-    return mergeProjections(projectionForType(info, type), new Map([[ENTITY_KEYS[typename], WHOLE_VALUE]]));
+function entityProjection(info: GraphQLResolveInfo, table: EntityTable, wanted: ReadonlySet<string>): Projection {
+  const within = (parent: string): Projection => {
+    let projection: Projection = new Map();
+    for (const entity of table.childrenOf(parent)) {
+      const below = within(entity.typename);
+      if (!wanted.has(entity.typename) && below.size === 0) continue;
+      let own: Projection = new Map([[entity.key, WHOLE_VALUE]]);
+      if (wanted.has(entity.typename)) {
+        const type = info.schema.getType(entity.typename) as GraphQLObjectType;
+        own = mergeProjections(projectionForType(info, type), own);
+      }
+      own = mergeProjections(own, below);
+      projection = mergeProjections(projection, new Map(entity.holders.map((holder) => [holder, own])));
+    }
+    return projection;
   };
-  const keyOnly = (typename: EntityTypeName): Projection => new Map([[ENTITY_KEYS[typename], WHOLE_VALUE]]);
-
-  let masterCatalog: Projection | undefined;
-  if (wanted.has('AdminUserMasterCatalog') || wanted.has('Catalog')) {
-    masterCatalog = wanted.has('AdminUserMasterCatalog')
-      ? select('AdminUserMasterCatalog')
-      : keyOnly('AdminUserMasterCatalog');
-    if (wanted.has('Catalog'))
-      masterCatalog = mergeProjections(masterCatalog, new Map([['catalogs', select('Catalog')]]));
-  }
-  let tenant: Projection | undefined;
-  if (wanted.has('Tenant') || wanted.has('Site') || masterCatalog) {
-    tenant = wanted.has('Tenant') ? select('Tenant') : keyOnly('Tenant');
-    if (wanted.has('Site')) tenant = mergeProjections(tenant, new Map([['sites', select('Site')]]));
-    if (masterCatalog) tenant = mergeProjections(tenant, new Map([['masterCatalogs', masterCatalog]]));
-  }
-
-  const projection = new Map<string, Projection>();
-  if (tenant) {
-    projection.set('tenant', tenant);
-    projection.set('availableTenants', tenant);
-  }
-  if (wanted.has('UserProfile')) projection.set('user', select('UserProfile'));
-  return projection;
+  return within(table.ticketType);
 }
 
-/** Every entity a ticket holds, by `Type:key`. The ticket's own tenant wins over its copy in the list. */
-function indexEntities(ticket: KiboTicket): Map<string, Entity> {
+/** Every entity a ticket holds, by `Type:key`; the first one found of each wins (see `holders`). */
+function indexEntities(ticket: KiboTicket, table: EntityTable): Map<string, Entity> {
   const index = new Map<string, Entity>();
-  const add = (typename: EntityTypeName, key: unknown, entity: Entity) => {
-    if (key !== null && key !== undefined && !index.has(`${typename}:${key}`)) index.set(`${typename}:${key}`, entity);
-  };
-  for (const tenant of [ticket.tenant, ...(ticket.availableTenants ?? [])]) {
-    if (!tenant) continue;
-    add('Tenant', tenant.id, tenant);
-    for (const site of tenant.sites ?? []) add('Site', site.id, site);
-    for (const masterCatalog of tenant.masterCatalogs ?? []) {
-      add('AdminUserMasterCatalog', masterCatalog.id, masterCatalog);
-      for (const catalog of masterCatalog.catalogs ?? []) add('Catalog', catalog.id, catalog);
+  const visit = (parentType: string, parent: Record<string, unknown>) => {
+    for (const entity of table.childrenOf(parentType)) {
+      for (const holder of entity.holders) {
+        const held = parent[holder];
+        for (const item of Array.isArray(held) ? held : [held]) {
+          if (item === null || typeof item !== 'object') continue;
+          const key = (item as Record<string, unknown>)[entity.key];
+          const at = indexKey(entity.typename, key);
+          if (key !== null && key !== undefined && !index.has(at)) index.set(at, item as Entity);
+          visit(entity.typename, item as Record<string, unknown>);
+        }
+      }
     }
-  }
-  if (ticket.user) add('UserProfile', ticket.user.userId, ticket.user);
+  };
+  visit(table.ticketType, ticket as unknown as Record<string, unknown>);
   return index;
 }

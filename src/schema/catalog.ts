@@ -1,11 +1,10 @@
 /** Catalogs: the master catalogs a tenant owns and the catalogs inside them. */
 import { builder } from '../builder.js';
 import type { KiboCatalog, KiboMasterCatalog } from '../kibo/types.js';
-import { KIBO_PLACEHOLDER } from '../projection/declarations.js';
 
 export const Catalog = builder.objectRef<KiboCatalog>('Catalog').implement({
   description: 'A catalog within a master catalog: the products, prices and locale a set of sites sells from.',
-  extensions: { [KIBO_PLACEHOLDER]: 'id' },
+  kiboPlaceholder: 'id',
   fields: (t) => ({
     id: t.exposeInt('id', { description: 'Unique identifier of the catalog.' }),
     name: t.exposeString('name', { nullable: true, description: 'Display name of the catalog.' }),
@@ -18,7 +17,7 @@ export const Catalog = builder.objectRef<KiboCatalog>('Catalog').implement({
 
 export const AdminUserMasterCatalog = builder.objectRef<KiboMasterCatalog>('AdminUserMasterCatalog').implement({
   description: 'A master catalog the admin user can see in the tenant, with its child catalogs.',
-  extensions: { [KIBO_PLACEHOLDER]: 'id' },
+  kiboPlaceholder: 'id',
   fields: (t) => ({
     id: t.exposeInt('id', { description: 'Unique identifier of the master catalog.' }),
     name: t.exposeString('name', { nullable: true, description: 'Display name of the master catalog.' }),

@@ -1,12 +1,11 @@
 /** Sites: the storefronts a tenant runs. */
 import { builder } from '../builder.js';
 import type { KiboSite } from '../kibo/types.js';
-import { KIBO_PLACEHOLDER } from '../projection/declarations.js';
 import { TenantAttribute } from './tenant-attribute.js';
 
 export const Site = builder.objectRef<KiboSite>('Site').implement({
   description: 'A storefront of the tenant, with its locale, currency and domains.',
-  extensions: { [KIBO_PLACEHOLDER]: 'id' },
+  kiboPlaceholder: 'id',
   fields: (t) => ({
     id: t.exposeInt('id', { description: 'Unique identifier of the site.' }),
     name: t.exposeString('name', { nullable: true, description: 'Display name of the site.' }),

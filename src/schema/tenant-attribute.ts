@@ -1,11 +1,10 @@
 /** Attributes: named configuration values on tenants and sites. */
 import { builder } from '../builder.js';
 import type { KiboTenantAttribute } from '../kibo/types.js';
-import { KIBO_PLACEHOLDER } from '../projection/declarations.js';
 
 export const TenantAttribute = builder.objectRef<KiboTenantAttribute>('TenantAttribute').implement({
   description: 'A named configuration value, with who set it and when.',
-  extensions: { [KIBO_PLACEHOLDER]: 'name' },
+  kiboPlaceholder: 'name',
   fields: (t) => ({
     name: t.exposeString('name', { nullable: true, description: 'Name of the attribute, e.g. tenant~tax-provider.' }),
     value: t.expose('value', { type: 'JSON', nullable: true, description: 'The value, of whatever JSON type the attribute holds.' }),

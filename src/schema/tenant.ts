@@ -1,7 +1,6 @@
 /** Tenants: the Kibo accounts a user can switch between. */
 import { builder } from '../builder.js';
 import type { KiboTenant } from '../kibo/types.js';
-import { KIBO_PLACEHOLDER, KIBO_REQUIRES } from '../projection/declarations.js';
 import { AdminUserMasterCatalog } from './catalog.js';
 import { secondsUntil } from './scalars.js';
 import { Site } from './site.js';
@@ -9,7 +8,7 @@ import { TenantAttribute } from './tenant-attribute.js';
 
 export const Tenant = builder.objectRef<KiboTenant>('Tenant').implement({
   description: 'A Kibo tenant: one commerce account with its sites, master catalogs and settings.',
-  extensions: { [KIBO_PLACEHOLDER]: 'id' },
+  kiboPlaceholder: 'id',
   fields: (t) => ({
     id: t.exposeInt('id', { description: 'Unique identifier of the tenant (the tenantId of API calls).' }),
     name: t.exposeString('name', { nullable: true, description: 'Display name of the tenant.' }),
@@ -19,7 +18,7 @@ export const Tenant = builder.objectRef<KiboTenant>('Tenant').implement({
     expiry: t.expose('expiry', { type: 'DateTime', nullable: true, description: 'When the tenant expires, if it does.' }),
     isExpired: t.boolean({
       description: 'Whether `expiry` has passed, judged by the gateway when the field is read. False for tenants without an expiry.',
-      extensions: { [KIBO_REQUIRES]: ['expiry'] },
+      kiboRequires: ['expiry'],
       resolve: (tenant) => tenant.expiry !== null && secondsUntil(tenant.expiry) < 0,
     }),
     lastLoginDate: t.expose('lastLoginDate', { type: 'DateTime', nullable: true, description: 'When the user last logged in to this tenant.' }),

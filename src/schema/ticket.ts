@@ -1,27 +1,26 @@
 /** The auth ticket Kibo issues when a user switches tenant. */
 import { builder } from '../builder.js';
 import type { KiboTicket } from '../kibo/types.js';
-import { KIBO_PLACEHOLDER, KIBO_REQUIRES } from '../projection/declarations.js';
 import { secondsUntil } from './scalars.js';
 import { Tenant } from './tenant.js';
 import { UserProfile } from './user-profile.js';
 
 export const TenantAdminUserAuthTicket = builder.objectRef<KiboTicket>('TenantAdminUserAuthTicket').implement({
   description: 'An admin user auth ticket for one tenant: the tokens to call Kibo with, and who and where they are for.',
-  extensions: { [KIBO_PLACEHOLDER]: 'createdOn' },
+  kiboPlaceholder: 'createdOn',
   fields: (t) => ({
     accessToken: t.exposeString('accessToken', { nullable: true, description: 'Opaque access token for Kibo API calls in this tenant.' }),
     accessTokenExpiration: t.expose('accessTokenExpiration', { type: 'DateTime', description: 'When the access token stops being accepted.' }),
     accessTokenExpiresIn: t.int({
       description: 'Seconds until the access token expires (never negative), computed by the gateway when the field is read.',
-      extensions: { [KIBO_REQUIRES]: ['accessTokenExpiration'] },
+      kiboRequires: ['accessTokenExpiration'],
       resolve: (ticket) => Math.max(0, secondsUntil(ticket.accessTokenExpiration)),
     }),
     jwtAccessToken: t.exposeString('jwtAccessToken', { nullable: true, description: 'The access token as a JWT, for the Authorization header of later calls.' }),
     refreshToken: t.string({
       nullable: true,
       description: 'Token that obtains new tickets; it stays the same until it expires. Always null in cookie mode, where it travels only in an HttpOnly cookie.',
-      extensions: { [KIBO_REQUIRES]: ['refreshToken'] },
+      kiboRequires: ['refreshToken'],
       // Cookie mode exists so that browser script never holds the refresh token.
       resolve: (ticket, _args, context) => (context.refreshTokenCookie ? null : ticket.refreshToken),
     }),

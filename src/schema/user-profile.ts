@@ -1,11 +1,10 @@
 /** The admin user a ticket was issued to. */
 import { builder } from '../builder.js';
 import type { KiboUserProfile } from '../kibo/types.js';
-import { KIBO_PLACEHOLDER } from '../projection/declarations.js';
 
 export const UserProfile = builder.objectRef<KiboUserProfile>('UserProfile').implement({
   description: 'The admin user the auth ticket belongs to.',
-  extensions: { [KIBO_PLACEHOLDER]: 'userId' },
+  kiboPlaceholder: 'userId',
   fields: (t) => ({
     userId: t.exposeString('userId', { nullable: true, description: "The user's unique identifier." }),
     userName: t.exposeString('userName', { nullable: true, description: 'The name the user logs in with.' }),
