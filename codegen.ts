@@ -4,6 +4,10 @@
  *   schema/subgraph.graphql      the federation subgraph SDL, as `_service { sdl }` serves it
  *   src/generated/kibo-rest.ts   REST types from schema/kibo-openapi.yaml (openapi-typescript)
  *   test/generated/operations.ts typed documents for the shipped and tested .graphql operations
+ *   schema/trusted-documents.json the trusted-documents manifest (`sha256:<hex>` → document) of the
+ *                                 operations in schema/operations/ and in every folder listed in
+ *                                 TRUSTED_DOCUMENTS_DIRS, made by GraphQL Code Generator's client preset
+ *                                 exactly as a frontend's own build makes it
  * `npm run codegen -- --check` regenerates into a temporary folder and fails with a diff when a
  * committed artifact differs from what the code produces (CI runs it).
  */
@@ -20,7 +24,20 @@ const ARTIFACTS = {
   subgraph: 'schema/subgraph.graphql',
   restTypes: 'src/generated/kibo-rest.ts',
   operations: 'test/generated/operations.ts',
+  trustedDocuments: 'schema/trusted-documents.json',
 } as const;
+
+/**
+ * Where trusted operations live: the shipped examples, plus the folders a frontend team names in
+ * TRUSTED_DOCUMENTS_DIRS (comma-separated, relative to this folder or absolute) — `.graphql` files
+ * and `graphql(...)` calls in TypeScript alike. `codegen:check` must see the same variable.
+ */
+export function trustedDocumentGlobs(env: Record<string, string | undefined> = process.env): string[] {
+  const folders = ['schema/operations', ...(env.TRUSTED_DOCUMENTS_DIRS ?? '').split(',')]
+    .map((folder) => folder.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  return [...folders.map((folder) => `${folder}/**/*.{graphql,gql,ts,tsx}`), '!**/node_modules/**'];
+}
 
 /** The GraphQL Code Generator part, also usable as `graphql-codegen --config codegen.ts`. */
 export function codegenConfig(
@@ -72,6 +89,36 @@ async function generateAll(outDir: string): Promise<void> {
 
   const { generate } = await import('@graphql-codegen/cli');
   await generate({ ...codegenConfig(target(ARTIFACTS.schema), target(ARTIFACTS.operations)), cwd: ROOT }, true);
+  writeFileSync(target(ARTIFACTS.trustedDocuments), await trustedDocumentsManifest(target(ARTIFACTS.schema)));
+}
+
+/**
+ * The client preset's own `persisted-documents.json` (hashing with SHA-256, its default): the ids a
+ * frontend built with the same preset sends are the ids this manifest holds. Only that file is kept;
+ * entries are sorted by document so the file's diffs stay small.
+ */
+async function trustedDocumentsManifest(schemaFile: string): Promise<string> {
+  const { generate } = await import('@graphql-codegen/cli');
+  const outputs: Array<{ filename: string; content: string }> = await generate(
+    {
+      schema: schemaFile,
+      documents: trustedDocumentGlobs(),
+      silent: true,
+      generates: {
+        'trusted-documents/': {
+          preset: 'client',
+          presetConfig: { persistedDocuments: { hashAlgorithm: 'sha256' }, fragmentMasking: false },
+        },
+      },
+      cwd: ROOT,
+    },
+    false,
+  );
+  const manifest = outputs.find((output) => output.filename.endsWith('persisted-documents.json'));
+  if (!manifest) throw new Error('the client preset wrote no persisted-documents.json');
+  const entries = Object.entries(JSON.parse(manifest.content) as Record<string, string>);
+  entries.sort(([, a], [, b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `${JSON.stringify(Object.fromEntries(entries), null, 2)}\n`;
 }
 
 function checkAgainst(outDir: string): boolean {

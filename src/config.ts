@@ -24,6 +24,14 @@ export interface GatewayConfig {
   browser: BrowserConfig;
   /** Cookie name for the refresh token (opt-in cookie mode); undefined leaves cookies alone. */
   refreshTokenCookie: string | undefined;
+  trustedDocuments: TrustedDocumentsConfig;
+}
+
+export interface TrustedDocumentsConfig {
+  /** off: full documents only; allow: manifest ids as well; only: manifest documents only. */
+  mode: 'off' | 'allow' | 'only';
+  /** The manifest file; undefined: the one `npm run codegen` writes (schema/trusted-documents.json). */
+  manifest: string | undefined;
 }
 
 export interface OperationLimits {
@@ -71,6 +79,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const TRUSTED_DOCUMENTS_MODES = ['off', 'allow', 'only'] as const;
 
 export function loadConfig(env: Env = process.env): GatewayConfig {
   return {
@@ -106,6 +115,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       graphiql: boolean(env, 'GRAPHIQL', true),
     },
     refreshTokenCookie: cookieName(env, 'REFRESH_TOKEN_COOKIE'),
+    trustedDocuments: {
+      mode: oneOf(env, 'TRUSTED_DOCUMENTS', TRUSTED_DOCUMENTS_MODES, 'off'),
+      manifest: env.TRUSTED_DOCUMENTS_MANIFEST?.trim() || undefined,
+    },
   };
 }
 

@@ -30,12 +30,18 @@ export const ERROR_CODES = {
   UPSTREAM_CALL_LIMIT: {
     when: 'the operation would make more distinct Kibo calls than `MAX_UPSTREAM_CALLS`; `extensions.limit` and `extensions.calls` say how many (nothing sent)',
   },
+  PERSISTED_QUERY_NOT_FOUND: {
+    when: 'a `documentId` or `extensions.persistedQuery.sha256Hash` names no document of the trusted-documents manifest (`TRUSTED_DOCUMENTS=allow` or `only`; nothing parsed, no Kibo call); the message is `PersistedQueryNotFound`, as Apollo clients expect',
+  },
+  PERSISTED_QUERY_ONLY: {
+    when: '`TRUSTED_DOCUMENTS=only` and the request sent a document that is not a trusted one (nor a subgraph `_entities`/`_service` fetch, nor introspection where enabled): refused before parsing, no Kibo call',
+  },
   REQUEST_ENTITY_TOO_LARGE: { httpStatus: 413, when: 'body over `MAX_BODY_BYTES`' },
   LENGTH_REQUIRED: { httpStatus: 411, when: 'a chunked body without Content-Length' },
   UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, when: 'the body is not JSON' },
   BAD_REQUEST: {
     httpStatus: 400,
-    when: 'malformed JSON or Content-Length, a batch (arrays are not accepted), a missing CSRF header, GET for a mutation',
+    when: 'malformed JSON or Content-Length, a batch (arrays are not accepted), a missing CSRF header, GET for a mutation, neither a document nor a document id',
   },
   INTERNAL_SERVER_ERROR: { when: 'a fault of the gateway itself, masked as "Unexpected error." with nothing internal' },
 } as const satisfies Record<string, { httpStatus?: number; when: string }>;

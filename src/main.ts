@@ -35,6 +35,11 @@ const gateway = await startGateway({
   graphiqlHeaders: emulator
     ? { Authorization: `Bearer ${DEMO.appToken}`, 'X-Kibo-Refresh-Token': DEMO.refreshToken }
     : undefined,
+}).catch((error: unknown) => {
+  // A manifest that does not load is configuration too: say which variable, not a stack.
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
 });
 logger.info(
   { graphiql: `http://localhost:${gateway.port}/graphql`, kibo: emulator ? 'embedded emulator' : kiboBaseUrl },

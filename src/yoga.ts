@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import type { BrowserConfig, OperationLimits } from './config.js';
+import { ConfigError, type BrowserConfig, type OperationLimits, type TrustedDocumentsConfig } from './config.js';
 import type { KiboClient } from './kibo/client.js';
 import { GRAPHQL_PATH, HEALTH_PATH } from './paths.js';
 import { useClientSafeErrors } from './plugins/use-client-safe-errors.js';
@@ -15,10 +15,19 @@ import { useNoStore } from './plugins/use-no-store.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRefreshTokenCookie } from './plugins/use-refresh-token-cookie.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
+import { DOCUMENT_ID_PARAM, useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { useUpstreamCallCap } from './plugins/use-upstream-call-cap.js';
 import { createRequestContext, type GatewayContext, type RequestSettings } from './requests/context.js';
+import { COOKIE_TICKET_PROPERTIES } from './requests/refresh-token-cookie.js';
 import { schema } from './schema/index.js';
 import type { Logger } from './telemetry/logger.js';
+import {
+  DEFAULT_MANIFEST_URL,
+  loadTrustedDocuments,
+  ManifestError,
+  TrustedDocuments,
+} from './trusted-documents/manifest.js';
+import { PreparedDocuments } from './trusted-documents/prepare.js';
 
 export interface YogaAppOptions {
   kibo: KiboClient;
@@ -27,6 +36,7 @@ export interface YogaAppOptions {
   limits: OperationLimits;
   browser: BrowserConfig;
   refreshTokenCookie: string | undefined;
+  trustedDocuments: TrustedDocumentsConfig;
   /** Headers GraphiQL opens with; the embedded emulator's demo identity in development. */
   graphiqlHeaders?: Record<string, string> | undefined;
 }
@@ -47,7 +57,16 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
     refreshTokenCookie: options.refreshTokenCookie,
   };
   let graphiqlPage: Promise<string> | undefined;
-  return createYoga<Record<string, unknown>, GatewayContext>({
+  const trustedMode = options.trustedDocuments.mode;
+  const trusted = trustedMode === 'off' ? new TrustedDocuments([]) : loadManifest(options.trustedDocuments);
+  // Calls and projections of trusted documents, worked out now rather than per request.
+  const prepared = new PreparedDocuments(trusted, {
+    schema,
+    budget: options.kibo.queryBudget,
+    alsoNeeded: options.refreshTokenCookie ? COOKIE_TICKET_PROPERTIES : [],
+    projection: options.projection,
+  });
+  const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: HEALTH_PATH,
@@ -59,6 +78,8 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
     maxRequestBodySize: false,
     // An array of operations would multiply Kibo calls past the per-request cap: not accepted.
     batching: false,
+    // GraphQL over HTTP names a persisted document with `documentId`; Yoga refuses unknown params.
+    extraParamNames: trustedMode === 'off' ? [] : [DOCUMENT_ID_PARAM],
     // No CORS headers unless origins are configured: browsers then allow same-origin use only.
     cors: browser.corsOrigins.length
       ? { origin: browser.corsOrigins, credentials: true, methods: ['POST', 'GET', 'OPTIONS'] }
@@ -88,9 +109,15 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
     // executing it would cost Kibo, then the answer's codes and headers, then the log line.
     plugins: [
       useCsrfPrevention(),
+      ...useTrustedDocuments({
+        mode: trustedMode,
+        trusted,
+        introspection: browser.introspection,
+        maxTokens: limits.maxTokens,
+      }),
       useIntrospectionSwitch({ introspection: browser.introspection }),
       ...useOperationLimits(limits),
-      useUpstreamCallCap({ maxCalls: limits.maxUpstreamCalls }),
+      useUpstreamCallCap({ maxCalls: limits.maxUpstreamCalls, knownCalls: (document) => prepared.callsOf(document) }),
       useInputErrorCodes(),
       useClientSafeErrors(),
       useRefreshTokenCookie(),
@@ -98,6 +125,41 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
       useRequestLogging({ logger: options.logger }),
     ],
   });
+  validateOnce(yoga, trusted);
+  return yoga;
+}
+
+function loadManifest(config: TrustedDocumentsConfig): TrustedDocuments {
+  try {
+    return loadTrustedDocuments(config.manifest ?? DEFAULT_MANIFEST_URL, schema);
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError('TRUSTED_DOCUMENTS_MANIFEST', error.message);
+    throw error;
+  }
+}
+
+/**
+ * Runs each trusted document through the app's own validation — the schema's rules plus every limit
+ * and switch the plugins add — once, now: Yoga caches the result on the DocumentNode that requests
+ * naming the document share, so no request validates it again. One the limits refuse stops the start.
+ */
+function validateOnce(yoga: GatewayYoga, trusted: TrustedDocuments): void {
+  if (!trusted.size) return;
+  const { schema: served, validate } = yoga.getEnveloped({});
+  for (const entry of trusted) {
+    let errors: readonly { message: string }[];
+    try {
+      errors = validate(served, entry.document);
+    } catch (error) {
+      // Some graphql-armor limits throw instead of reporting.
+      errors = [error as Error];
+    }
+    if (errors.length)
+      throw new ConfigError(
+        'TRUSTED_DOCUMENTS_MANIFEST',
+        `${entry.id} (${entry.operationName ?? 'anonymous'}) is refused by this gateway's limits: ${errors.map((e) => e.message).join('; ')}`,
+      );
+  }
 }
 
 /** Yoga's own diagnostics, routed into the structured log. */

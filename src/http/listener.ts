@@ -52,6 +52,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     limits: config.limits,
     browser: config.browser,
     refreshTokenCookie: config.refreshTokenCookie,
+    trustedDocuments: config.trustedDocuments,
     graphiqlHeaders: options.graphiqlHeaders,
   });
   const server = createServer((request, response) => {

@@ -4,7 +4,7 @@
  * as the per-request DataLoader makes them once — and an operation over the cap is refused whole,
  * so none of its calls is sent.
  */
-import { getOperationAST, Kind, type FragmentDefinitionNode } from 'graphql';
+import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { ErrorCode } from '../error-codes.js';
 import type { GatewayContext } from '../requests/context.js';
@@ -15,11 +15,26 @@ export const UPSTREAM_CALL_LIMIT: ErrorCode = 'UPSTREAM_CALL_LIMIT';
 export interface UpstreamCallCapOptions {
   /** Distinct Kibo calls one operation may make (`MAX_UPSTREAM_CALLS`, default 1); identical calls count once. */
   maxCalls: number;
+  /** Call counts worked out ahead of any request (trusted documents); undefined: count per request. */
+  knownCalls?: ((document: DocumentNode) => number | undefined) | undefined;
 }
 
-export function useUpstreamCallCap({ maxCalls }: UpstreamCallCapOptions): Plugin {
+export function useUpstreamCallCap({ maxCalls, knownCalls }: UpstreamCallCapOptions): Plugin {
+  const refuse = (calls: number) => ({
+    errors: [
+      createGraphQLError(
+        `This operation would make ${calls} distinct Kibo calls; at most ${maxCalls} ${maxCalls === 1 ? 'is' : 'are'} allowed per request. Send them as separate requests.`,
+        { extensions: { code: UPSTREAM_CALL_LIMIT, limit: maxCalls, calls } },
+      ),
+    ],
+  });
   return {
     onExecute({ args, setResultAndStopExecution }) {
+      const known = knownCalls?.(args.document);
+      if (known !== undefined) {
+        if (known > maxCalls) setResultAndStopExecution(refuse(known));
+        return;
+      }
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation || operation.operation !== 'mutation') return;
       // Variables that do not coerce fail execution on their own, with BAD_USER_INPUT.
@@ -40,16 +55,7 @@ export function useUpstreamCallCap({ maxCalls }: UpstreamCallCapOptions): Plugin
         variables,
       );
       if (calls.length <= maxCalls) return;
-      setResultAndStopExecution({
-        errors: [
-          createGraphQLError(
-            `This operation would make ${calls.length} distinct Kibo calls; at most ${maxCalls} ${maxCalls === 1 ? 'is' : 'are'} allowed per request. Send them as separate requests.`,
-            {
-              extensions: { code: UPSTREAM_CALL_LIMIT, limit: maxCalls, calls: calls.length },
-            },
-          ),
-        ],
-      });
+      setResultAndStopExecution(refuse(calls.length));
     },
   };
 }

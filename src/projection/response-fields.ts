@@ -30,9 +30,15 @@ export interface ResponseFieldsOptions {
   alsoNeeded?: readonly string[];
 }
 
+/** What of a resolver's info the projection reads (trusted documents supply it at start, with no request). */
+export type ProjectionInfo = Pick<
+  GraphQLResolveInfo,
+  'fieldNodes' | 'returnType' | 'schema' | 'fragments' | 'variableValues' | 'operation'
+>;
+
 /** `undefined`: ask for the whole ticket (the projection could not be made to fit). */
 export function responseFieldsFor(
-  info: GraphQLResolveInfo,
+  info: ProjectionInfo,
   { budget, fieldNodes = info.fieldNodes, alsoNeeded = [] }: ResponseFieldsOptions,
 ): string | undefined {
   const compute = () => {
@@ -60,7 +66,7 @@ export function responseFieldsForProjection(projection: Projection, budget: Quer
   return fitResponseFields(projection, (candidate) => budget.measure(candidate) <= budget.maxLength);
 }
 
-function booleanVariablesKey(info: GraphQLResolveInfo): string {
+function booleanVariablesKey(info: ProjectionInfo): string {
   const definitions = info.operation.variableDefinitions;
   if (!definitions?.length) return '';
   let key = '';
