@@ -6,6 +6,7 @@
  *   raw-full           the same without responseFields
  *   proxy-floor        a bare node:http server forwarding each POST through the same undici pool
  *   gateway-projected  switchTenant { accessToken tenant { id name sites { id name } } }
+ *   gateway-trusted    the same selection sent by id (SwitchTenantTokens from the trusted-documents manifest)
  *   gateway-full       the same with PROJECTION=false
  *   gateway-wide       a ~50-field selection across availableTenants
  * The emulator, the servers and the load generator (autocannon) each run in their own process;
@@ -22,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { STATS_PATH } from '../../src/emulator/server.js';
 import { TICKET_PATH } from '../../src/kibo/client.js';
+import { DEFAULT_MANIFEST_URL, readManifestFile } from '../../src/trusted-documents/manifest.js';
 import { measureProjectionCost, WIDE_SELECTION } from './projection-cost.js';
 import {
   buildProduct,
@@ -55,6 +57,9 @@ const PROJECTED_FIELDS = 'accessToken,tenant(id,name,sites(id,name))';
 const PROJECTED_QUERY =
   'mutation { switchTenant(tenantId: 100002) { accessToken tenant { id name sites { id name } } } }';
 const WIDE_QUERY = `mutation { switchTenant(tenantId: 100002) ${WIDE_SELECTION} }`;
+const TRUSTED_ID = Object.entries(readManifestFile(DEFAULT_MANIFEST_URL)).find(([, text]) =>
+  text.startsWith('mutation SwitchTenantTokens('),
+)?.[0];
 const CREDENTIALS = { authorization: `Bearer ${DEMO.appToken}`, 'x-kibo-refresh-token': DEMO.refreshToken };
 
 const CASE_NAMES = [
@@ -62,6 +67,7 @@ const CASE_NAMES = [
   'raw-full',
   'proxy-floor',
   'gateway-projected',
+  'gateway-trusted',
   'gateway-full',
   'gateway-wide',
 ] as const;
@@ -100,7 +106,13 @@ async function startServers(): Promise<Servers> {
     { EMULATOR_PORT: String(emulatorPort), EMULATOR_STATS: '1', EMULATOR_FAULTS: flags.soak ? '1' : '0' },
     emulatorPort,
   );
-  const gatewayEnv = { KIBO_BASE_URL: emulator.url, LOG_LEVEL: 'warn', HOST: '127.0.0.1', MAX_COST: '1000000' };
+  const gatewayEnv = {
+    KIBO_BASE_URL: emulator.url,
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    MAX_COST: '1000000',
+    TRUSTED_DOCUMENTS: 'allow',
+  };
   const [floorPort, gatewayPort, fullPort] = [await freePort(), await freePort(), await freePort()];
   const floor = await startServer(
     'proxy-floor',
@@ -169,6 +181,16 @@ function caseSpec(name: CaseName, servers: Servers): { spec: CaseSpec; correct: 
     },
     'gateway-projected': {
       spec: graphql(servers.gateway, PROJECTED_QUERY),
+      correct: (b) => !b.errors && tenantOf(b)?.sites?.length === 5,
+    },
+    'gateway-trusted': {
+      spec: {
+        ...graphql(servers.gateway, PROJECTED_QUERY),
+        request: {
+          ...graphql(servers.gateway, PROJECTED_QUERY).request,
+          body: JSON.stringify({ documentId: TRUSTED_ID, variables: { tenantId: 100002 } }),
+        },
+      },
       correct: (b) => !b.errors && tenantOf(b)?.sites?.length === 5,
     },
     'gateway-full': {
