@@ -50,7 +50,7 @@ export function useTrustedDocuments(options: TrustedDocumentsOptions): Plugin[] 
     },
   };
   return [
-    remember,
+    ...(options.mode === 'only' ? [remember] : []),
     usePersistedOperations({
       allowArbitraryOperations:
         options.mode === 'allow' ||

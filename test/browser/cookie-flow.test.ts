@@ -2,7 +2,8 @@
  * The cookie flow where the rules are enforced: in Debian's Chromium, a frontend page served from a
  * second loopback origin calls the gateway cross-origin in cookie mode. Every rule checked here is
  * also shown failing when the matching setting is wrong: the origin left out of CORS_ORIGINS, cookie
- * mode off, a frontend on another site, TRUSTED_DOCUMENTS not `only`.
+ * mode off, TRUSTED_DOCUMENTS not `only`. (The CSRF check and the cookie's attributes have no
+ * setting; removing them turns the form-POST and first tests red.)
  *
  * Origins: the gateways listen on http://127.0.0.1:<port>; the frontend page is served from
  * http://127.0.0.1:<other port> (same site, other origin: SameSite=Strict cookies flow, CORS
@@ -196,7 +197,11 @@ describe.skipIf(!existsSync(CHROMIUM))(
       await Promise.all([page.context().close(), listed.context().close()]);
     });
 
-    it('keeps the cookie from a frontend on another site, even one CORS allows: SameSite=Strict', async () => {
+    // Two rules keep it out here: the cookie's SameSite=Strict (pinned by the first test's jar check)
+    // and Chromium's own blocking of third-party cookies, which by itself refuses it even with
+    // SameSite=None (tried: this test stays green then). What it proves is the deployment rule: a
+    // frontend must be same-site with the gateway for cookie mode to work at all.
+    it('gives a frontend on another site no cookie, even where CORS lets it read answers', async () => {
       const page = await openPage(otherSite, gateway);
       const first = await switchTenant(page, 100002, FIRST);
       // CORS lets the page read the answer...
