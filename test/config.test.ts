@@ -5,6 +5,7 @@ describe('loadConfig', () => {
   it('has working defaults: port 4000, the embedded emulator, projection on', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 4000, kiboBaseUrl: undefined, projection: true, logLevel: 'info' });
+    expect(config.trustedDocuments).toEqual({ mode: 'off', manifest: undefined });
     expect(config.upstream.requestTimeoutMs).toBeGreaterThanOrEqual(config.upstream.headersTimeoutMs);
   });
 
@@ -22,6 +23,8 @@ describe('loadConfig', () => {
       SHUTDOWN_DRAIN_DELAY_MS: '25',
       SHUTDOWN_GRACE_MS: '50',
       LOG_LEVEL: 'warn',
+      TRUSTED_DOCUMENTS: 'only',
+      TRUSTED_DOCUMENTS_MANIFEST: '/etc/kibo/trusted-documents.json',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -30,6 +33,7 @@ describe('loadConfig', () => {
       shutdownDrainDelayMs: 25,
       shutdownGraceMs: 50,
       logLevel: 'warn',
+      trustedDocuments: { mode: 'only', manifest: '/etc/kibo/trusted-documents.json' },
       upstream: {
         connectTimeoutMs: 100,
         headersTimeoutMs: 200,
@@ -53,6 +57,7 @@ describe('loadConfig', () => {
     ['SHUTDOWN_DRAIN_DELAY_MS', '5s'],
     ['PROJECTION', 'maybe'],
     ['LOG_LEVEL', 'loud'],
+    ['TRUSTED_DOCUMENTS', 'strict'],
   ])('names %s when it is %j', (variable, value) => {
     let thrown: unknown;
     try {

@@ -45,14 +45,20 @@ describe('npm start', () => {
     expect(body.data.switchTenant.accessTokenExpiresIn).toBeGreaterThan(0);
   });
 
-  it('refuses to start on a bad variable and names it', async () => {
-    const child = spawnMain({ PORT: 'eighty' });
+  it.each([
+    ['PORT', { PORT: 'eighty' }],
+    [
+      'TRUSTED_DOCUMENTS_MANIFEST',
+      { TRUSTED_DOCUMENTS: 'only', TRUSTED_DOCUMENTS_MANIFEST: '/nonexistent/manifest.json' },
+    ],
+  ])('refuses to start on a bad %s and names it', { timeout: 40_000 }, async (variable, env) => {
+    const child = spawnMain(env);
     children.push(child);
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
-    expect(stderr).toContain('PORT');
+    expect(stderr).toContain(variable);
     expect(stderr).not.toMatch(/at .*\.ts:\d+/);
   });
 
