@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
 import { DEMO } from './emulator/demo-data.js';
 import type { RunningEmulator } from './emulator/server.js';
 import { startGateway } from './http/listener.js';
-import { createLogger } from './telemetry/logger.js';
+import { createLogger, flushLogs } from './telemetry/logger.js';
 
 let config: GatewayConfig;
 try {
@@ -45,6 +45,8 @@ logger.info(
   { graphiql: `http://localhost:${gateway.port}/graphql`, kibo: emulator ? 'embedded emulator' : kiboBaseUrl },
   `GraphiQL is at http://localhost:${gateway.port}/graphql`,
 );
+// Log lines leave in batches: the start-up lines are worth seeing now.
+void flushLogs(logger);
 
 // The drain sequence (http/drain.ts), then everything that buffers: the exit code says whether it
 // went cleanly. `once`: a second Ctrl-C during the drain delay ends the process at once.
@@ -58,7 +60,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       .drain()
       .then(() => emulator?.close())
       .then(() => logger.info('stopped'))
-      .then(() => new Promise<void>((resolve) => logger.flush(() => resolve())))
+      .then(() => flushLogs(logger))
       .then(
         () => process.exit(0),
         (error: unknown) => {

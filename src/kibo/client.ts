@@ -5,8 +5,10 @@
  */
 import { Pool } from 'undici';
 import type { UpstreamConfig } from '../config.js';
+import { CallerGone, DeadlineExceeded, DeadlineSweep } from './deadline-sweep.js';
 import { KiboError, kiboStatusError, parseRetryAfter, unavailable, type KiboErrorDetails } from './errors.js';
 import type { paths } from '../generated/kibo-rest.js';
+import { TicketExchange, type CallerSignal } from './ticket-exchange.js';
 import type { KiboTicket } from './types.js';
 
 export interface RefreshTicketCall {
@@ -17,7 +19,7 @@ export interface RefreshTicketCall {
   authorization: string;
   refreshToken: string;
   /** The GraphQL request's signal: when the client goes away, so does the upstream call. */
-  signal?: AbortSignal | undefined;
+  signal?: CallerSignal | undefined;
 }
 
 /** What one upstream exchange cost, for logs and the benchmark; never carries credentials. */
@@ -32,13 +34,15 @@ export interface UpstreamCallEvent {
 /** The operation's path in the spec (typed against the generated paths), under the server's `/api`. */
 const SPEC_TICKET_PATH: keyof paths = '/platform/adminuser/authtickets/tenants';
 export const TICKET_PATH = `/api${SPEC_TICKET_PATH}`;
-const TICKET_CONTENT_TYPES = new Set(['application/json', 'text/json', 'text/plain']);
-/** Error bodies only need Kibo's code and message. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** Distinct projections whose encoded query suffix is kept (oldest dropped first). */
+const MAX_CACHED_QUERY_SUFFIXES = 1024;
 
 export class KiboClient {
   private readonly pool: Pool;
-  private readonly pathPrefix: string;
+  private readonly ticketPath: string;
+  private readonly sweep: DeadlineSweep;
+  /** The encoded `&responseFields=…` of each projection seen, so a call builds no query string. */
+  private readonly querySuffixes = new Map<string, string>();
   /** How long a query string may get, and how to measure one, for callers that shape projections. */
   readonly queryBudget: { maxLength: number; measure(responseFields: string): number };
 
@@ -48,9 +52,10 @@ export class KiboClient {
     private readonly onCall?: (event: UpstreamCallEvent) => void,
   ) {
     const url = new URL(baseUrl);
-    this.pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.ticketPath = `${url.pathname.replace(/\/+$/, '')}${TICKET_PATH}`;
     this.queryBudget = { maxLength: config.maxQueryLength, measure: ticketQueryLength };
     this.pool = createKiboPool(url.origin, config);
+    this.sweep = DeadlineSweep.forTimeout(config.requestTimeoutMs);
   }
 
   async refreshAuthTicket(call: RefreshTicketCall): Promise<KiboTicket> {
@@ -63,9 +68,9 @@ export class KiboClient {
       durationMs: 0,
     };
     try {
-      return await this.exchange(call, event);
+      return await this.exchange(call, started, event);
     } catch (error) {
-      const failure = error instanceof KiboError ? error : this.classify(error, call.signal);
+      const failure = error instanceof KiboError ? error : classify(error, call.signal);
       event.code = failure.code;
       throw scrubbed(failure, [call.authorization, call.refreshToken]);
     } finally {
@@ -75,78 +80,79 @@ export class KiboClient {
   }
 
   close(): Promise<void> {
+    this.sweep.close();
     return this.pool.close();
   }
 
-  private async exchange(call: RefreshTicketCall, event: UpstreamCallEvent): Promise<KiboTicket> {
-    const query = new URLSearchParams({ tenantId: String(call.tenantId) });
-    if (call.responseFields !== undefined) query.set('responseFields', call.responseFields);
-
-    const deadline = new Deadline(this.config.requestTimeoutMs, call.signal);
+  private async exchange(call: RefreshTicketCall, started: number, event: UpstreamCallEvent): Promise<KiboTicket> {
+    if (call.signal?.aborted) throw new CallerGone();
+    const exchange = new TicketExchange(
+      started + this.config.requestTimeoutMs,
+      call.signal,
+      this.config.maxResponseBytes,
+    );
+    this.sweep.track(exchange);
     try {
-      return await this.send(call, query, deadline.signal, event);
-    } finally {
-      deadline.clear();
-    }
-  }
-
-  private async send(
-    call: RefreshTicketCall,
-    query: URLSearchParams,
-    signal: AbortSignal,
-    event: UpstreamCallEvent,
-  ): Promise<KiboTicket> {
-    const response = await this.pool.request({
-      method: 'PUT',
-      path: `${this.pathPrefix}${TICKET_PATH}?${query}`,
-      headers: {
-        authorization: call.authorization,
-        'content-type': 'application/json',
-        accept: 'application/json, text/json;q=0.9, text/plain;q=0.8',
-      },
-      body: JSON.stringify({ refreshToken: call.refreshToken }),
-      signal,
-    });
-    event.status = response.statusCode;
-
-    const contentType = String(response.headers['content-type'] ?? '')
-      .split(';')[0]!
-      .trim()
-      .toLowerCase();
-    if (response.statusCode >= 200 && response.statusCode < 300) {
-      if (!TICKET_CONTENT_TYPES.has(contentType)) {
-        await response.body.dump();
-        throw unavailable(`unexpected content type ${contentType || '(none)'}`);
+      this.pool.dispatch(
+        {
+          method: 'PUT',
+          path: `${this.ticketPath}?tenantId=${call.tenantId}${this.querySuffix(call.responseFields)}`,
+          headers: {
+            authorization: call.authorization,
+            'content-type': 'application/json',
+            accept: 'application/json, text/json;q=0.9, text/plain;q=0.8',
+          },
+          body: JSON.stringify({ refreshToken: call.refreshToken }),
+        },
+        exchange,
+      );
+      const response = await exchange.response;
+      event.status = response.status;
+      if (response.status >= 200 && response.status < 300) {
+        event.responseBytes = Buffer.byteLength(response.body);
+        return parseTicket(response.body);
       }
-      const payload = await readCapped(response.body, this.config.maxResponseBytes, response.headers['content-length']);
-      event.responseBytes = payload.length;
-      return parseTicket(payload.toString('utf8'));
+      const details = errorDetails(response.body, response.headers['content-type']);
+      details.retryAfterSeconds = parseRetryAfter(header(response.headers['retry-after']));
+      throw kiboStatusError(response.status, details);
+    } finally {
+      this.sweep.untrack(exchange);
     }
-
-    const details = await readErrorDetails(response.body, contentType);
-    details.retryAfterSeconds = parseRetryAfter(header(response.headers['retry-after']));
-    throw kiboStatusError(response.statusCode, details);
   }
 
-  private classify(error: unknown, callerSignal: AbortSignal | undefined): KiboError {
-    if (error instanceof DeadlineExceeded) return unavailable('timeout');
-    if (callerSignal?.aborted) return unavailable('the request was cancelled');
-    // undici names its failures by `code`; an aborted request rejects with the abort reason.
-    switch ((error as { code?: string }).code) {
-      case 'UND_ERR_CONNECT_TIMEOUT':
-        return unavailable('connect timeout');
-      case 'UND_ERR_HEADERS_TIMEOUT':
-      case 'UND_ERR_BODY_TIMEOUT':
-        return unavailable('timeout');
-      case 'ECONNREFUSED':
-        return unavailable('connection refused');
-      case 'UND_ERR_SOCKET':
-      case 'ECONNRESET':
-      case 'EPIPE':
-        return unavailable('connection reset');
-      default:
-        return unavailable('request failed');
+  /** `tenantId` is an integer and needs no encoding; the projection is encoded once, as URLSearchParams would. */
+  private querySuffix(responseFields: string | undefined): string {
+    if (responseFields === undefined) return '';
+    let suffix = this.querySuffixes.get(responseFields);
+    if (suffix === undefined) {
+      suffix = `&${new URLSearchParams({ responseFields })}`;
+      // Trusted and common documents repeat a handful of projections; ad-hoc ones could be endless.
+      if (this.querySuffixes.size >= MAX_CACHED_QUERY_SUFFIXES)
+        this.querySuffixes.delete(this.querySuffixes.keys().next().value!);
+      this.querySuffixes.set(responseFields, suffix);
     }
+    return suffix;
+  }
+}
+
+function classify(error: unknown, callerSignal: CallerSignal | undefined): KiboError {
+  if (error instanceof DeadlineExceeded) return unavailable('timeout');
+  if (error instanceof CallerGone || callerSignal?.aborted) return unavailable('the request was cancelled');
+  // undici names its failures by `code`.
+  switch ((error as { code?: string }).code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return unavailable('connect timeout');
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return unavailable('timeout');
+    case 'ECONNREFUSED':
+      return unavailable('connection refused');
+    case 'UND_ERR_SOCKET':
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return unavailable('connection reset');
+    default:
+      return unavailable('request failed');
   }
 }
 
@@ -169,61 +175,8 @@ export function ticketQueryLength(responseFields: string): number {
   return new URLSearchParams({ tenantId: '-2147483648', responseFields }).toString().length;
 }
 
-class DeadlineExceeded extends Error {}
-
-/**
- * One signal that aborts when the caller goes away or the deadline passes. Built by hand rather
- * than with AbortSignal.timeout/any: those allocate timers and DOMExceptions on every call, and on
- * the hot path that showed in profiles. Nothing fires when the call completes in time.
- */
-class Deadline {
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  private readonly onCallerAbort = () => this.controller.abort(this.callerSignal?.reason);
-
-  constructor(
-    timeoutMs: number,
-    private readonly callerSignal: AbortSignal | undefined,
-  ) {
-    this.timer = setTimeout(() => this.controller.abort(new DeadlineExceeded()), timeoutMs);
-    if (callerSignal?.aborted) this.onCallerAbort();
-    else callerSignal?.addEventListener('abort', this.onCallerAbort, { once: true });
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-    this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
-  }
-}
-
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-async function readCapped(
-  body: AsyncIterable<Buffer> & { destroy(): unknown },
-  limit: number,
-  declaredLength: string | string[] | undefined,
-): Promise<Buffer> {
-  if (Number(header(declaredLength)) > limit) {
-    body.destroy();
-    throw unavailable('response too large');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      throw unavailable('response too large');
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
 }
 
 function parseTicket(text: string): KiboTicket {
@@ -238,13 +191,15 @@ function parseTicket(text: string): KiboTicket {
   return parsed as KiboTicket;
 }
 
-async function readErrorDetails(
-  body: AsyncIterable<Buffer> & { destroy(): unknown },
-  contentType: string,
-): Promise<KiboErrorDetails> {
+function errorDetails(text: string, contentType: string | string[] | undefined): KiboErrorDetails {
+  if (
+    !text ||
+    !String(contentType ?? '')
+      .toLowerCase()
+      .includes('json')
+  )
+    return {};
   try {
-    const text = (await readCapped(body, MAX_ERROR_BODY_BYTES, undefined)).toString('utf8');
-    if (!contentType.includes('json') || !text) return {};
     const parsed = JSON.parse(text) as { errorCode?: unknown; message?: unknown };
     return {
       kiboErrorCode: typeof parsed.errorCode === 'string' ? parsed.errorCode : undefined,

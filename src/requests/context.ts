@@ -22,17 +22,22 @@ export interface RequestSettings {
 export interface GatewayContext extends RequestSettings {
   /** The incoming HTTP request, as Yoga hands it over (fetch API). */
   request: Request;
-  tickets: TicketLoader;
+  /** Identical calls made once; the one-call operation bypasses it (see switch-tenant.ts). */
+  readonly tickets: TicketLoader;
   /** Keyed by the `_entities` field node: each such field's references are one batch. */
   entityLoaders: Map<FieldNode, EntityLoader>;
   callPlan: CallPlan;
 }
 
 export function createRequestContext(settings: RequestSettings, request: Request): GatewayContext {
+  let tickets: TicketLoader | undefined;
   return {
     ...settings,
     request,
-    tickets: createTicketLoader(settings.kibo, request.signal),
+    // Built on first use: an operation that makes a single call goes to Kibo without a loader round.
+    get tickets() {
+      return (tickets ??= createTicketLoader(settings.kibo, request.signal));
+    },
     entityLoaders: new Map(),
     callPlan: new CallPlan(),
   };

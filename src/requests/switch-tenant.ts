@@ -25,16 +25,21 @@ export async function switchTenant(
     throw badUserInput(`tenantId must be a positive tenant id, got ${args.tenantId}.`, 'tenantId');
   const cookie = context.refreshTokenCookie;
   const credentials = credentialsFor(context.request, args.refreshToken, cookie);
+  const sharing = fieldsSharingThisCall(context, info);
   const responseFields = context.projection
     ? responseFieldsFor(info, {
         budget: context.kibo.queryBudget,
-        fieldNodes: fieldsSharingThisCall(context, info),
+        fieldNodes: sharing.fieldNodes,
         alsoNeeded: cookie ? COOKIE_TICKET_PROPERTIES : [],
       })
     : undefined;
+  const call = { tenantId: args.tenantId, responseFields, ...credentials };
   let ticket: KiboTicket;
   try {
-    ticket = await context.tickets.load({ tenantId: args.tenantId, responseFields, ...credentials });
+    // The operation's only call has nothing to share or deduplicate: no DataLoader round for it.
+    ticket = await (sharing.onlyCall
+      ? context.kibo.refreshAuthTicket({ ...call, signal: context.request.signal })
+      : context.tickets.load(call));
   } catch (error) {
     throw toGraphQLError(error);
   }
@@ -44,10 +49,16 @@ export async function switchTenant(
 
 /**
  * Every root field that makes the same Kibo call as this one (same arguments), so aliases with
- * different sub-selections share one call with the union of their needs.
+ * different sub-selections share one call with the union of their needs; and whether this field is
+ * the operation's one and only call.
  */
-function fieldsSharingThisCall(context: GatewayContext, info: GraphQLResolveInfo): readonly FieldNode[] {
+function fieldsSharingThisCall(
+  context: GatewayContext,
+  info: GraphQLResolveInfo,
+): { fieldNodes: readonly FieldNode[]; onlyCall: boolean } {
   const calls = context.callPlan.callsOf(info.schema, info.operation, info.fragments, info.variableValues);
   const mine = calls.find((call) => call.fieldNodes.includes(info.fieldNodes[0]!));
-  return mine && mine.fieldNodes.length > info.fieldNodes.length ? mine.fieldNodes : info.fieldNodes;
+  if (!mine) return { fieldNodes: info.fieldNodes, onlyCall: false };
+  const fieldNodes = mine.fieldNodes.length > info.fieldNodes.length ? mine.fieldNodes : info.fieldNodes;
+  return { fieldNodes, onlyCall: calls.length === 1 && mine.fieldNodes.length === 1 };
 }

@@ -210,6 +210,25 @@ describe('cancellation', () => {
     await waitFor(() => stack.emulator.received[0]!.clientAborted);
     expect(stack.emulator.received[0]!.clientAborted).toBe(true);
   });
+
+  it('a client that goes away ends the upstream call at once, not when a timeout would', async () => {
+    // Timeouts far beyond the wait below: only the disconnect itself can end the call in time.
+    const patient = {
+      KIBO_HEADERS_TIMEOUT_MS: '20000',
+      KIBO_BODY_TIMEOUT_MS: '20000',
+      KIBO_REQUEST_TIMEOUT_MS: '20000',
+    };
+    await withStack({ sharedEmulator: stack.emulator, env: patient }, async (other) => {
+      const controller = new AbortController();
+      const pending = other
+        .graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault('delay:10000'), signal: controller.signal })
+        .catch((error: Error) => error);
+      await waitFor(() => stack.emulator.received.length === 1);
+      controller.abort();
+      expect(await pending).toBeInstanceOf(Error);
+      await waitFor(() => stack.emulator.received[0]!.clientAborted, 1500);
+    });
+  });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {

@@ -99,4 +99,30 @@ describe('no credential reaches a log line or an error', () => {
     expect(lines[0]).toContain('[redacted]');
     expect(lines[0]).not.toMatch(/leak-\d/);
   });
+
+  it('redacts credential keys on the per-request line too, which has fixed paths of its own', async () => {
+    const { Writable } = await import('node:stream');
+    const { createLogger, requestLineLogger } = await import('../../src/telemetry/logger.js');
+    const lines: string[] = [];
+    const logger = createLogger(
+      'info',
+      new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }),
+    );
+    requestLineLogger(logger).info(
+      {
+        method: 'POST',
+        authorization: 'Bearer leak-1',
+        refreshToken: 'leak-2',
+        accessToken: 'leak-3',
+        jwtAccessToken: 'leak-4',
+        cookie: 'leak-5',
+        headers: { 'x-kibo-refresh-token': 'leak-6' },
+        variables: { r: 'leak-7' },
+      },
+      'request',
+    );
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('"method":"POST"');
+    expect(lines[0]).not.toMatch(/leak-\d/);
+  });
 });
