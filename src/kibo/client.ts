@@ -8,6 +8,7 @@ import type { UpstreamConfig } from '../config.js';
 import { CallerGone, DeadlineExceeded, DeadlineSweep } from './deadline-sweep.js';
 import { KiboError, kiboStatusError, parseRetryAfter, unavailable, type KiboErrorDetails } from './errors.js';
 import type { paths } from '../generated/kibo-rest.js';
+import { QuerySuffixes } from './query-suffixes.js';
 import { TicketExchange, type CallerSignal } from './ticket-exchange.js';
 import type { KiboTicket } from './types.js';
 
@@ -34,15 +35,13 @@ export interface UpstreamCallEvent {
 /** The operation's path in the spec (typed against the generated paths), under the server's `/api`. */
 const SPEC_TICKET_PATH: keyof paths = '/platform/adminuser/authtickets/tenants';
 export const TICKET_PATH = `/api${SPEC_TICKET_PATH}`;
-/** Distinct projections whose encoded query suffix is kept (oldest dropped first). */
-const MAX_CACHED_QUERY_SUFFIXES = 1024;
 
 export class KiboClient {
   private readonly pool: Pool;
   private readonly ticketPath: string;
   private readonly sweep: DeadlineSweep;
   /** The encoded `&responseFields=…` of each projection seen, so a call builds no query string. */
-  private readonly querySuffixes = new Map<string, string>();
+  private readonly querySuffixes = new QuerySuffixes();
   /** How long a query string may get, and how to measure one, for callers that shape projections. */
   readonly queryBudget: { maxLength: number; measure(responseFields: string): number };
 
@@ -96,7 +95,7 @@ export class KiboClient {
       this.pool.dispatch(
         {
           method: 'PUT',
-          path: `${this.ticketPath}?tenantId=${call.tenantId}${this.querySuffix(call.responseFields)}`,
+          path: `${this.ticketPath}?tenantId=${call.tenantId}${this.querySuffixes.for(call.responseFields)}`,
           headers: {
             authorization: call.authorization,
             'content-type': 'application/json',
@@ -118,20 +117,6 @@ export class KiboClient {
     } finally {
       this.sweep.untrack(exchange);
     }
-  }
-
-  /** `tenantId` is an integer and needs no encoding; the projection is encoded once, as URLSearchParams would. */
-  private querySuffix(responseFields: string | undefined): string {
-    if (responseFields === undefined) return '';
-    let suffix = this.querySuffixes.get(responseFields);
-    if (suffix === undefined) {
-      suffix = `&${new URLSearchParams({ responseFields })}`;
-      // Trusted and common documents repeat a handful of projections; ad-hoc ones could be endless.
-      if (this.querySuffixes.size >= MAX_CACHED_QUERY_SUFFIXES)
-        this.querySuffixes.delete(this.querySuffixes.keys().next().value!);
-      this.querySuffixes.set(responseFields, suffix);
-    }
-    return suffix;
   }
 }
 
