@@ -78,9 +78,10 @@ export class KiboClient {
     }
   }
 
-  close(): Promise<void> {
+  /** Waits for the calls in flight (the sweep still ends them at their deadline or when their caller leaves). */
+  async close(): Promise<void> {
+    await this.pool.close();
     this.sweep.close();
-    return this.pool.close();
   }
 
   private async exchange(call: RefreshTicketCall, started: number, event: UpstreamCallEvent): Promise<KiboTicket> {
