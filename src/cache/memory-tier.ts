@@ -1,0 +1,72 @@
+/**
+ * The in-memory tier: an LRU (lru-cache) bounded by entry count, each entry living until its own
+ * expiry. Keyed by derived names only. Entries are grouped by caller, so a Kibo refusal for one
+ * caller's credentials drops all of that caller's entries without scanning the others.
+ */
+import { LRUCache } from 'lru-cache';
+import type { CachedSet } from './entity-set.js';
+
+export interface MemoryTierOptions {
+  maxEntries: number;
+  /** Called when the bound pushes an entry out (not on expiry, deletion or replacement). */
+  onCapacityEviction?: () => void;
+}
+
+export class MemoryTier {
+  private readonly entries: LRUCache<string, CachedSet>;
+  /** caller id → the keys of that caller's entries now in `entries`. */
+  private readonly byCaller = new Map<string, Set<string>>();
+
+  constructor(options: MemoryTierOptions) {
+    this.entries = new LRUCache<string, CachedSet>({
+      max: options.maxEntries,
+      dispose: (_value, key, reason) => {
+        if (reason === 'set') return;
+        this.forget(key);
+        if (reason === 'evict') options.onCapacityEviction?.();
+      },
+    });
+  }
+
+  get(callerId: string, name: string, now = Date.now()): CachedSet | undefined {
+    const set = this.entries.get(`${callerId}/${name}`);
+    return set && set.expiresAt > now ? set : undefined;
+  }
+
+  set(callerId: string, name: string, set: CachedSet, now = Date.now()): void {
+    const ttl = set.expiresAt - now;
+    if (ttl <= 0) return;
+    const key = `${callerId}/${name}`;
+    this.entries.set(key, set, { ttl });
+    let keys = this.byCaller.get(callerId);
+    if (!keys) this.byCaller.set(callerId, (keys = new Set()));
+    keys.add(key);
+  }
+
+  /** Drops every entry of one caller; returns how many there were. */
+  evictCaller(callerId: string): number {
+    const keys = this.byCaller.get(callerId);
+    if (!keys) return 0;
+    const count = keys.size;
+    for (const key of [...keys]) this.entries.delete(key);
+    this.byCaller.delete(callerId);
+    return count;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Every stored key and value, for the tests that check nothing secret is kept. */
+  *dump(): Generator<[string, CachedSet]> {
+    for (const [key, value] of this.entries.entries()) yield [key, value];
+  }
+
+  private forget(key: string): void {
+    const callerId = key.slice(0, key.indexOf('/'));
+    const keys = this.byCaller.get(callerId);
+    if (!keys) return;
+    keys.delete(key);
+    if (keys.size === 0) this.byCaller.delete(callerId);
+  }
+}

@@ -1,0 +1,175 @@
+/** The cache's building blocks on their own: derived keys, sealing, what an entry holds, single-flight. */
+import { describe, expect, it } from 'vitest';
+import { covers, intersect, parseHeld, prune, formatHeld } from '../../src/cache/held.js';
+import { CallerKeys } from '../../src/cache/keys.js';
+import { MemoryTier } from '../../src/cache/memory-tier.js';
+import { open, seal } from '../../src/cache/seal.js';
+import { SingleFlight } from '../../src/cache/single-flight.js';
+
+const alice = { authorization: 'Bearer alice-jwt-0123456789', refreshToken: 'alice-refresh-0123456789' };
+const bob = { authorization: 'Bearer bob-jwt-0123456789', refreshToken: 'bob-refresh-0123456789' };
+
+describe('derived keys', () => {
+  it('differ between callers, tenants and types, and name no credential', () => {
+    const a = new CallerKeys(alice);
+    const b = new CallerKeys(bob);
+    expect(a.id).not.toBe(b.id);
+    expect(a.entryName(100002, 'Site')).not.toBe(b.entryName(100002, 'Site'));
+    expect(a.entryName(100002, 'Site')).not.toBe(a.entryName(100003, 'Site'));
+    expect(a.entryName(100002, 'Site')).not.toBe(a.entryName(100002, 'Tenant'));
+    expect(a.sealingKey(100002, 'Site').equals(b.sealingKey(100002, 'Site'))).toBe(false);
+    const derived = [a.id, a.entryName(100002, 'Site'), a.flightName(100002, 'tenant(id)')].join(' ');
+    for (const secret of ['alice-jwt-0123456789', 'alice-refresh-0123456789']) expect(derived).not.toContain(secret);
+  });
+
+  it('change when only the refresh token changes, and keep apart the two parts', () => {
+    const other = new CallerKeys({ ...alice, refreshToken: 'alice-refresh-other' });
+    expect(other.id).not.toBe(new CallerKeys(alice).id);
+    const split1 = new CallerKeys({ authorization: 'Bearer ab', refreshToken: 'c' });
+    const split2 = new CallerKeys({ authorization: 'Bearer a', refreshToken: 'bc' });
+    expect(split1.id).not.toBe(split2.id);
+  });
+
+  it('do not depend on how the Bearer scheme is spelled', () => {
+    const spelled = new CallerKeys({ ...alice, authorization: 'bearer   alice-jwt-0123456789' });
+    expect(spelled.id).toBe(new CallerKeys(alice).id);
+  });
+});
+
+describe('sealing', () => {
+  const key = new CallerKeys(alice).sealingKey(100002, 'Site');
+  const name = 'entry-name';
+  const plaintext = Buffer.from('{"entities":[]}');
+
+  it('opens what it sealed, and hides the plaintext', () => {
+    const sealed = seal(key, name, plaintext);
+    expect(sealed.includes(plaintext)).toBe(false);
+    expect(open(key, name, sealed)?.equals(plaintext)).toBe(true);
+  });
+
+  it('refuses a flipped bit anywhere, another key, another name, or a truncated value', () => {
+    const sealed = seal(key, name, plaintext);
+    for (let index = 0; index < sealed.length; index++) {
+      const tampered = Buffer.from(sealed);
+      tampered[index]! ^= 0x01;
+      expect(open(key, name, tampered), `byte ${index}`).toBeUndefined();
+    }
+    expect(open(new CallerKeys(bob).sealingKey(100002, 'Site'), name, sealed)).toBeUndefined();
+    expect(open(key, 'another-entry', sealed)).toBeUndefined();
+    expect(open(key, name, sealed.subarray(0, 20))).toBeUndefined();
+  });
+});
+
+describe('what an entry holds', () => {
+  const p = parseHeld;
+
+  it('covers what asks no more than it holds, at every depth', () => {
+    expect(covers(p('id,name,sites(id,name)'), p('id,sites(name)'))).toBe(true);
+    expect(covers(p('id,name'), p('id,domain'))).toBe(false);
+    expect(covers(p('id,sites(id)'), p('sites(id,name)'))).toBe(false);
+    // Whole values: held whole covers anything beneath; asked whole needs it whole.
+    expect(covers(p('id,sites'), p('sites(id,name)'))).toBe(true);
+    expect(covers(p('id,sites(id,name)'), p('sites'))).toBe(false);
+  });
+
+  it('intersects and prints back what it parsed', () => {
+    expect(formatHeld(intersect(p('id,name,sites(id,name)'), p('id,sites(id,domain)')))).toBe('id,sites(id)');
+    expect(formatHeld(intersect(p('id,sites'), p('id,sites(id)')))).toBe('id,sites(id)');
+    expect(formatHeld(intersect(p('id,sites(name)'), p('id,sites(domain)')))).toBe('id');
+    for (const printed of ['id', 'a,b(c,d(e)),f', 'availableTenants(id,sites(domain,id,name)),user(userId)'])
+      expect(formatHeld(p(printed))).toBe(printed);
+    expect(() => p('a(b')).toThrow();
+    expect(() => p('a,,b')).toThrow();
+  });
+
+  it('prunes an entity to what is held, through lists', () => {
+    const tenant = { id: 1, name: 'T', secret: 'x', sites: [{ id: 2, name: 'S', domain: 'd' }, null] };
+    expect(prune(tenant, p('id,sites(id)'))).toEqual({ id: 1, sites: [{ id: 2 }, null] });
+    expect(prune(tenant, p('id,name'))).toEqual({ id: 1, name: 'T' });
+  });
+});
+
+describe('memory tier', () => {
+  const set = (expiresAt: number) => ({ held: p('id'), complete: true, entities: new Map(), expiresAt });
+  const p = parseHeld;
+
+  it('is bounded by its entry count, and says when the bound evicts', () => {
+    let evicted = 0;
+    const tier = new MemoryTier({ maxEntries: 3, onCapacityEviction: () => evicted++ });
+    for (let i = 0; i < 5; i++) tier.set('caller', `entry-${i}`, set(Date.now() + 60_000));
+    expect(tier.size).toBe(3);
+    expect(evicted).toBe(2);
+    expect(tier.get('caller', 'entry-0')).toBeUndefined();
+    expect(tier.get('caller', 'entry-4')).toBeDefined();
+  });
+
+  it('drops one caller’s entries and only those', () => {
+    const tier = new MemoryTier({ maxEntries: 10 });
+    tier.set('a', 'x', set(Date.now() + 60_000));
+    tier.set('a', 'y', set(Date.now() + 60_000));
+    tier.set('b', 'x', set(Date.now() + 60_000));
+    expect(tier.evictCaller('a')).toBe(2);
+    expect(tier.get('a', 'x')).toBeUndefined();
+    expect(tier.get('b', 'x')).toBeDefined();
+    expect(tier.evictCaller('a')).toBe(0);
+  });
+
+  it('does not answer past an entry’s expiry', () => {
+    const tier = new MemoryTier({ maxEntries: 10 });
+    tier.set('a', 'x', set(Date.now() + 50));
+    expect(tier.get('a', 'x')).toBeDefined();
+    expect(tier.get('a', 'x', Date.now() + 51)).toBeUndefined();
+    tier.set('a', 'gone', set(Date.now() - 1));
+    expect(tier.get('a', 'gone')).toBeUndefined();
+  });
+});
+
+describe('single flight', () => {
+  const deferred = <T>() => {
+    let resolve!: (value: T) => void;
+    const promise = new Promise<T>((r) => (resolve = r));
+    return { promise, resolve };
+  };
+
+  it('makes one call for concurrent waiters of one name, and a new one after it settles', async () => {
+    const flights = new SingleFlight<number>();
+    let calls = 0;
+    const gate = deferred<number>();
+    const call = () => {
+      calls++;
+      return gate.promise;
+    };
+    const waiting = Array.from({ length: 100 }, () => flights.run('n', undefined, call));
+    gate.resolve(7);
+    expect(await Promise.all(waiting)).toEqual(Array(100).fill(7));
+    expect(calls).toBe(1);
+    await flights.run('n', undefined, async () => (calls++, 8));
+    expect(calls).toBe(2);
+  });
+
+  it('keeps the call running while one waiter remains, and cancels it when the last leaves', async () => {
+    const flights = new SingleFlight<string>();
+    let seen: AbortSignal | undefined;
+    const call = (signal: AbortSignal) => {
+      seen = signal;
+      return new Promise<string>((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new Error('cancelled')));
+        setTimeout(() => resolve('done'), 50);
+      });
+    };
+    const first = new AbortController();
+    const leaving = flights.run('n', first.signal, call);
+    const staying = flights.run('n', new AbortController().signal, call);
+    first.abort();
+    expect(seen?.aborted).toBe(false);
+    expect(await staying).toBe('done');
+    expect(await leaving).toBe('done');
+
+    const only = new AbortController();
+    const alone = flights.run('m', only.signal, call);
+    only.abort();
+    expect(seen?.aborted).toBe(true);
+    await expect(alone).rejects.toThrow('cancelled');
+    expect(flights.has('m')).toBe(false);
+  });
+});
