@@ -25,6 +25,7 @@ export interface GatewayConfig {
   /** Cookie name for the refresh token (opt-in cookie mode); undefined leaves cookies alone. */
   refreshTokenCookie: string | undefined;
   trustedDocuments: TrustedDocumentsConfig;
+  entityCache: EntityCacheConfig;
 }
 
 export interface TrustedDocumentsConfig {
@@ -32,6 +33,20 @@ export interface TrustedDocumentsConfig {
   mode: 'off' | 'allow' | 'only';
   /** The manifest file; undefined: the one `npm run codegen` writes (schema/trusted-documents.json). */
   manifest: string | undefined;
+}
+
+/** The private entity cache for `_entities` (src/cache/). */
+export interface EntityCacheConfig {
+  /** Off: every `_entities` request calls Kibo, as before the cache. */
+  enabled: boolean;
+  /** Longest life of an entry (shorter when the ticket's access token expires sooner). */
+  ttlSeconds: number;
+  /** Bound of the in-memory tier, in entries (one entity type of one tenant for one caller). */
+  maxEntries: number;
+  /** The shared Redis tier; undefined: memory only. */
+  redisUrl: string | undefined;
+  /** How long a Redis command may take before the request goes on without it. */
+  redisTimeoutMs: number;
 }
 
 export interface OperationLimits {
@@ -119,7 +134,29 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       mode: oneOf(env, 'TRUSTED_DOCUMENTS', TRUSTED_DOCUMENTS_MODES, 'off'),
       manifest: env.TRUSTED_DOCUMENTS_MANIFEST?.trim() || undefined,
     },
+    entityCache: {
+      enabled: boolean(env, 'ENTITY_CACHE', true),
+      ttlSeconds: integer(env, 'ENTITY_CACHE_TTL_SECONDS', 60, { min: 1, max: 3_600 }),
+      maxEntries: integer(env, 'ENTITY_CACHE_MAX_ENTRIES', 10_000, { min: 1, max: 10_000_000 }),
+      redisUrl: redisUrl(env, 'ENTITY_CACHE_REDIS_URL'),
+      redisTimeoutMs: integer(env, 'ENTITY_CACHE_REDIS_TIMEOUT_MS', 100, { min: 1, max: 10_000 }),
+    },
   };
+}
+
+function redisUrl(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  // The message never repeats the value: a Redis URL may carry a password.
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:'))
+    throw new ConfigError(name, 'must be a redis:// or rediss:// URL such as redis://redis.internal:6379/0');
+  return raw;
 }
 
 function integer(env: Env, name: string, fallback: number, range: { min?: number; max?: number }): number {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { EntityCache } from './cache/entity-cache.js';
 import { ConfigError, type BrowserConfig, type OperationLimits, type TrustedDocumentsConfig } from './config.js';
 import type { KiboClient } from './kibo/client.js';
 import { GRAPHQL_PATH, HEALTH_PATH } from './paths.js';
@@ -31,6 +32,8 @@ import { PreparedDocuments } from './trusted-documents/prepare.js';
 
 export interface YogaAppOptions {
   kibo: KiboClient;
+  /** The private entity cache for `_entities`; undefined when ENTITY_CACHE is off. */
+  entityCache?: EntityCache | undefined;
   projection: boolean;
   logger: Logger;
   limits: OperationLimits;
@@ -53,6 +56,7 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
   const { browser, limits } = options;
   const settings: RequestSettings = {
     kibo: options.kibo,
+    entityCache: options.entityCache,
     projection: options.projection,
     refreshTokenCookie: options.refreshTokenCookie,
   };

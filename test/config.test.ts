@@ -70,3 +70,52 @@ describe('loadConfig', () => {
     expect((thrown as Error).message).toContain(variable);
   });
 });
+
+describe('entity cache configuration', () => {
+  it('is on by default: 60 s, 10,000 entries, memory only', () => {
+    expect(loadConfig({}).entityCache).toEqual({
+      enabled: true,
+      ttlSeconds: 60,
+      maxEntries: 10_000,
+      redisUrl: undefined,
+      redisTimeoutMs: 100,
+    });
+  });
+
+  it('reads its variables', () => {
+    expect(
+      loadConfig({
+        ENTITY_CACHE: 'off',
+        ENTITY_CACHE_TTL_SECONDS: '5',
+        ENTITY_CACHE_MAX_ENTRIES: '20',
+        ENTITY_CACHE_REDIS_URL: 'redis://:s3cret@redis.internal:6379/2',
+        ENTITY_CACHE_REDIS_TIMEOUT_MS: '25',
+      }).entityCache,
+    ).toEqual({
+      enabled: false,
+      ttlSeconds: 5,
+      maxEntries: 20,
+      redisUrl: 'redis://:s3cret@redis.internal:6379/2',
+      redisTimeoutMs: 25,
+    });
+  });
+
+  it.each([
+    ['ENTITY_CACHE', 'sometimes'],
+    ['ENTITY_CACHE_TTL_SECONDS', '0'],
+    ['ENTITY_CACHE_TTL_SECONDS', '86400'],
+    ['ENTITY_CACHE_MAX_ENTRIES', '0'],
+    ['ENTITY_CACHE_REDIS_URL', 'http://:s3cret@redis.internal'],
+    ['ENTITY_CACHE_REDIS_TIMEOUT_MS', 'fast'],
+  ])('names %s when it is %j, and never repeats a Redis password', (variable, value) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(variable);
+    expect((thrown as Error).message).not.toContain('s3cret');
+  });
+});

@@ -31,7 +31,15 @@ export const DEMO = {
   narrowRefreshToken: 'narrow-refresh-token',
   narrowTenantId: 200001,
   expiredRefreshToken: 'expired-refresh-token',
+  /** A team of admins sharing tenants 100001–100010, so load can come from many users. */
+  teamSize: 20,
+  teamTenantIds: { first: 100001, last: 100010 },
 } as const;
+
+/** The refresh token of team member `index` (1 … DEMO.teamSize): `team-refresh-token-01` and on. */
+export function teamRefreshToken(index: number): string {
+  return `team-refresh-token-${String(index).padStart(2, '0')}`;
+}
 
 const SITES_PER_TENANT = 5;
 const MASTER_CATALOGS_PER_TENANT = 3;
@@ -205,14 +213,32 @@ export function createDemoDirectory(now: Date): DemoDirectory {
     tenants: [narrowTenant(DEMO.narrowTenantId)],
     grantedBehaviors: [],
   };
+  const teamTenants = demoUser.tenants.filter(
+    (tenant) => tenant.id! >= DEMO.teamTenantIds.first && tenant.id! <= DEMO.teamTenantIds.last,
+  );
+  const team: DemoUser[] = Array.from({ length: DEMO.teamSize }, (_, i) => {
+    const number = String(i + 1).padStart(2, '0');
+    return {
+      profile: {
+        userId: `7e4a${number}00c0ffee00000000000000${number}`,
+        userName: `team.admin${number}@example.com`,
+        emailAddress: `team.admin${number}@example.com`,
+        firstName: 'Team',
+        lastName: `Admin ${number}`,
+      },
+      tenants: teamTenants,
+      grantedBehaviors: [1000, 1007, 1014],
+    };
+  });
   const inThirtyDays = new Date(now.getTime() + 30 * DAY);
   return {
-    users: [demoUser, narrowUser],
+    users: [demoUser, narrowUser, ...team],
     appTokens: new Set([DEMO.appToken]),
     refreshTokens: new Map([
       [DEMO.refreshToken, { user: demoUser, expiresAt: inThirtyDays }],
       [DEMO.narrowRefreshToken, { user: narrowUser, expiresAt: inThirtyDays }],
       [DEMO.expiredRefreshToken, { user: demoUser, expiresAt: new Date(now.getTime() - DAY) }],
+      ...team.map((user, i) => [teamRefreshToken(i + 1), { user, expiresAt: inThirtyDays }] as const),
     ]),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EntityCache, type EntityCacheObserver } from '../cache/entity-cache.js';
 import type { GatewayConfig } from '../config.js';
 import { KiboClient, type UpstreamCallEvent } from '../kibo/client.js';
 import { GRAPHQL_PATH } from '../paths.js';
@@ -28,6 +29,8 @@ export interface RunningGateway {
   port: number;
   server: Server;
   yoga: GatewayYoga;
+  /** The entity cache, when ENTITY_CACHE is on. */
+  entityCache: EntityCache | undefined;
   /**
    * The drain sequence (timings from the configuration unless given), then the Kibo pool is closed.
    * Calling it again returns the sequence already under way.
@@ -45,8 +48,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics?.recordUpstreamCall(event);
     options.onUpstreamCall?.(event);
   });
+  const entityCache = config.entityCache.enabled
+    ? await EntityCache.create({
+        ttlSeconds: config.entityCache.ttlSeconds,
+        maxEntries: config.entityCache.maxEntries,
+        redis: config.entityCache.redisUrl
+          ? { url: config.entityCache.redisUrl, timeoutMs: config.entityCache.redisTimeoutMs }
+          : undefined,
+        observer: cacheObserver(logger, metrics?.entityCache),
+      })
+    : undefined;
   const yoga = createYogaApp({
     kibo,
+    entityCache,
     projection: config.projection,
     logger,
     limits: config.limits,
@@ -79,7 +93,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const drainAndClose = (timings?: Partial<DrainTimings>) =>
     (stopped ??= drain
       .run({ drainDelayMs: config.shutdownDrainDelayMs, graceMs: config.shutdownGraceMs, ...timings })
-      .then(() => kibo.close()));
+      .then(() => kibo.close())
+      .then(() => entityCache?.close()));
 
   return {
     url,
@@ -87,7 +102,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     port,
     server,
     yoga,
+    entityCache,
     drain: drainAndClose,
     stop: (graceMs) => drainAndClose({ drainDelayMs: 0, ...(graceMs !== undefined && { graceMs }) }),
+  };
+}
+
+/** The cache's reports as metrics, and Redis going away or coming back as one log line each. */
+function cacheObserver(logger: Logger, counters: EntityCacheObserver | undefined): EntityCacheObserver {
+  return {
+    ...counters,
+    redisAvailability: (available, reason) => {
+      if (available) logger.info('entity cache: Redis is back; sharing entries across replicas again');
+      else
+        logger.warn(
+          { reason },
+          'entity cache: Redis is unavailable; serving from memory and Kibo until it is back (see entity_cache_redis_errors_total)',
+        );
+    },
   };
 }

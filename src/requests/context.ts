@@ -5,6 +5,7 @@
  * plan, worked out on first use.
  */
 import type { FieldNode } from 'graphql';
+import type { EntityCache } from '../cache/entity-cache.js';
 import type { KiboClient } from '../kibo/client.js';
 import { CallPlan } from './switch-tenant-calls.js';
 import type { EntityLoader } from './entity-loader.js';
@@ -13,6 +14,8 @@ import { createTicketLoader, type TicketLoader } from './ticket-loader.js';
 /** What every request shares: set once when the app is built. */
 export interface RequestSettings {
   kibo: KiboClient;
+  /** The private entity cache (entities only, never tokens); undefined when ENTITY_CACHE is off. */
+  entityCache: EntityCache | undefined;
   /** Off only to measure what projection saves; Kibo then sends whole tickets. */
   projection: boolean;
   /** Cookie mode: the refresh-token cookie's name, when it is on. */

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { EntityCacheObserver } from '../cache/entity-cache.js';
 import type { UpstreamCallEvent } from '../kibo/client.js';
 
 export const METRICS_PATH = '/metrics';
@@ -35,9 +36,49 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly cacheHits = new Counter({
+    name: 'entity_cache_hits_total',
+    help: 'Entity cache lookups answered, by tier (memory, redis).',
+    labelNames: ['tier'],
+    registers: [this.registry],
+  });
+  private readonly cacheMisses = new Counter({
+    name: 'entity_cache_misses_total',
+    help: 'Entity cache lookups a tier could not answer (absent, expired or not holding every field asked), by tier.',
+    labelNames: ['tier'],
+    registers: [this.registry],
+  });
+  private readonly cacheStores = new Counter({
+    name: 'entity_cache_stores_total',
+    help: 'Entity cache entries written, by tier.',
+    labelNames: ['tier'],
+    registers: [this.registry],
+  });
+  private readonly cacheEvictions = new Counter({
+    name: 'entity_cache_evictions_total',
+    help: 'Entity cache entries removed before expiry, by tier and reason (capacity: the LRU bound; refusal: Kibo refused the credentials).',
+    labelNames: ['tier', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly cacheRedisErrors = new Counter({
+    name: 'entity_cache_redis_errors_total',
+    help: 'Redis tier failures by operation (read, write, evict; open: a value that failed authentication). Requests carry on without Redis.',
+    labelNames: ['tier', 'operation'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+
+  /** Counts what the entity cache reports; its labels are closed sets (tiers, reasons, operations). */
+  readonly entityCache: EntityCacheObserver = {
+    hit: (tier) => this.cacheHits.inc({ tier }),
+    miss: (tier) => this.cacheMisses.inc({ tier }),
+    store: (tier) => this.cacheStores.inc({ tier }),
+    evict: (tier, reason, count) => this.cacheEvictions.inc({ tier, reason }, count),
+    redisError: (operation) => this.cacheRedisErrors.inc({ tier: 'redis', operation }),
+  };
 
   recordUpstreamCall(event: UpstreamCallEvent): void {
     this.upstreamCalls.inc({ outcome: event.code ?? 'OK' });

@@ -18,6 +18,12 @@ export const ORDERS_SDL = `
     total: Float!
     "The site the order was placed on, resolved by the Kibo subgraph."
     site: Site
+    "The tenant the order belongs to (its site's), resolved by the Kibo subgraph."
+    tenant: Tenant
+  }
+
+  type Tenant @key(fields: "id", resolvable: false) {
+    id: Int!
   }
 
   type Site @key(fields: "id") {
@@ -33,6 +39,12 @@ export const ORDERS_SDL = `
 `;
 
 /** Sites 201–205 belong to demo tenant 100002; 301 to 100003; 999999 to nobody. */
+export function tenantOfSite(siteId: number): number | null {
+  // Demo sites are numbered <tenant ordinal> * 100 + 1 … 5 (src/emulator/demo-data.ts).
+  const ordinal = Math.floor(siteId / 100);
+  return siteId % 100 >= 1 && siteId % 100 <= 5 && ordinal >= 1 && ordinal <= 50 ? 100_000 + ordinal : null;
+}
+
 export const ORDERS = [
   { id: 'o-1', total: 120.5, siteId: 201 },
   { id: 'o-2', total: 15, siteId: 202 },
@@ -48,6 +60,10 @@ export function ordersSchema() {
       Query: { recentOrders: () => ORDERS },
       Order: {
         site: (order: { siteId: number }) => ({ __typename: 'Site', id: order.siteId }),
+        tenant: (order: { siteId: number }) => {
+          const id = tenantOfSite(order.siteId);
+          return id === null ? null : { __typename: 'Tenant', id };
+        },
         __resolveReference: (reference: { id: string }) => ORDERS.find((order) => order.id === reference.id) ?? null,
       },
       Site: {
