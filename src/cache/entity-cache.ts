@@ -7,7 +7,7 @@
  * one Kibo call, shared by concurrent identical misses (`fetchOnce`), and `write`s the result.
  * Sets live `ttlSeconds` at most, never beyond the ticket's access-token expiry.
  */
-import type { Projection } from '../projection/projection.js';
+import { mergeProjections, type Projection } from '../projection/projection.js';
 import { covers } from './held.js';
 import { type CachedSet, type EntitySet } from './entity-set.js';
 import { CallerKeys, type CallerCredentials } from './keys.js';
@@ -26,6 +26,13 @@ export interface EntityCacheObserver {
   evict?(tier: CacheTier, reason: EvictionReason, count: number): void;
   redisError?(operation: RedisOperation | 'open'): void;
   redisAvailability?(available: boolean, reason: string): void;
+}
+
+export interface CacheRead {
+  /** Sets that answer what was asked of their type. */
+  answered: Map<string, CachedSet>;
+  /** For types found that hold less than asked: what they hold. */
+  partial: Map<string, Projection>;
 }
 
 export interface EntityCacheOptions {
@@ -72,16 +79,15 @@ export class EntityCache {
   }
 
   /**
-   * The sets, by type, that cover what is asked of each type: memory first, then Redis for what
-   * memory cannot answer (a Redis hit is kept in memory too). Types left out are misses.
+   * The sets, by type, that cover what is asked of each type (`answered`): memory first, then Redis
+   * for what memory cannot answer (a Redis hit is kept in memory too). For a type found but not
+   * covering what is asked, `partial` says what it holds, so the refetch can ask for the union and
+   * the new entry answer both the old queries and this one.
    */
-  async read(
-    caller: CallerKeys,
-    tenantId: number,
-    asked: ReadonlyMap<string, Projection>,
-  ): Promise<Map<string, CachedSet>> {
+  async read(caller: CallerKeys, tenantId: number, asked: ReadonlyMap<string, Projection>): Promise<CacheRead> {
     const observer = this.options.observer;
     const answered = new Map<string, CachedSet>();
+    const partial = new Map<string, Projection>();
     const remaining: Array<{ typename: string; name: string }> = [];
     for (const [typename, projection] of asked) {
       const name = caller.entryName(tenantId, typename);
@@ -91,10 +97,11 @@ export class EntityCache {
         answered.set(typename, set);
       } else {
         observer?.miss?.('memory');
+        if (set) partial.set(typename, set.held);
         remaining.push({ typename, name });
       }
     }
-    if (!this.redis || remaining.length === 0) return answered;
+    if (!this.redis || remaining.length === 0) return { answered, partial };
 
     const stored = await this.redis.read(
       caller,
@@ -106,11 +113,13 @@ export class EntityCache {
         observer?.hit?.('redis');
         this.memory.set(caller.id, name, set);
         answered.set(typename, set);
+        partial.delete(typename);
       } else {
         observer?.miss?.('redis');
+        if (set) partial.set(typename, mergeProjections(partial.get(typename) ?? new Map(), set.held));
       }
     }
-    return answered;
+    return { answered, partial };
   }
 
   /**

@@ -60,15 +60,15 @@ describe.skipIf(skipReason !== undefined)('Redis tier', () => {
     const two = await cacheOn(observer);
     try {
       await one.write(one.caller(alice), 100002, sites(), Date.now() + 3_600_000);
-      const found = await two.read(two.caller(alice), 100002, asked);
+      const found = (await two.read(two.caller(alice), 100002, asked)).answered;
       expect(found.get('Site')?.entities.get('201')).toEqual({ id: 201, name: 'Fabrikam Outfitters US' });
       expect(events).toEqual(['miss:memory', 'hit:redis']);
       // Now in two's memory too.
       await two.read(two.caller(alice), 100002, asked);
       expect(events.at(-1)).toBe('hit:memory');
 
-      expect((await two.read(two.caller(mallory), 100002, asked)).size).toBe(0);
-      expect((await two.read(two.caller(alice), 100003, asked)).size).toBe(0);
+      expect((await two.read(two.caller(mallory), 100002, asked)).answered.size).toBe(0);
+      expect((await two.read(two.caller(alice), 100003, asked)).answered.size).toBe(0);
     } finally {
       await one.close();
       await two.close();
@@ -103,7 +103,7 @@ describe.skipIf(skipReason !== undefined)('Redis tier', () => {
       const [field, value] = Object.entries(await admin.hgetallBuffer(hashKey!))[0]!;
       value[value.length - 1]! ^= 0xff;
       await admin.hset(hashKey!, field, value);
-      expect((await reader.read(reader.caller(alice), 100002, asked)).size).toBe(0);
+      expect((await reader.read(reader.caller(alice), 100002, asked)).answered.size).toBe(0);
       expect(events).toEqual(['miss:memory', 'error:open', 'miss:redis']);
     } finally {
       await writer.close();
@@ -121,9 +121,9 @@ describe.skipIf(skipReason !== undefined)('Redis tier', () => {
       await cache.write(caller, 100003, sites(), Date.now() + 3_600_000);
       await cache.write(cache.caller(mallory), 100002, sites(), Date.now() + 3_600_000);
       await cache.evictCaller(caller);
-      expect((await other.read(other.caller(alice), 100002, asked)).size).toBe(0);
-      expect((await other.read(other.caller(alice), 100003, asked)).size).toBe(0);
-      expect((await other.read(other.caller(mallory), 100002, asked)).size).toBe(1);
+      expect((await other.read(other.caller(alice), 100002, asked)).answered.size).toBe(0);
+      expect((await other.read(other.caller(alice), 100003, asked)).answered.size).toBe(0);
+      expect((await other.read(other.caller(mallory), 100002, asked)).answered.size).toBe(1);
     } finally {
       await cache.close();
       await other.close();
@@ -140,7 +140,7 @@ describe.skipIf(skipReason !== undefined)('Redis tier', () => {
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(1_500);
       await cache.write(cache.caller(alice), 100003, sites(), Date.now() - 1);
-      expect((await cache.read(cache.caller(alice), 100003, asked)).size).toBe(0);
+      expect((await cache.read(cache.caller(alice), 100003, asked)).answered.size).toBe(0);
     } finally {
       await cache.close();
     }
@@ -158,7 +158,7 @@ describe.skipIf(skipReason !== undefined)('Redis tier', () => {
       let reads: number[];
       try {
         const results = await Promise.all([1, 2, 3].map(() => fresh.read(fresh.caller(alice), 100002, asked)));
-        reads = results.map((found) => found.size);
+        reads = results.map((found) => found.answered.size);
         // A second round stands aside without waiting on Redis again.
         await cache.read(cache.caller(mallory), 100002, asked);
         await cache.read(cache.caller(mallory), 100002, asked);
@@ -190,8 +190,8 @@ describe.skipIf(skipReason !== undefined)('Redis tier', () => {
       const caller = cache.caller(alice);
       for (let i = 0; i < 5; i++) {
         await cache.write(caller, 100002, sites(), Date.now() + 3_600_000);
-        expect((await cache.read(caller, 100002, asked)).size).toBe(1);
-        expect((await cache.read(caller, 100003, asked)).size).toBe(0);
+        expect((await cache.read(caller, 100002, asked)).answered.size).toBe(1);
+        expect((await cache.read(caller, 100003, asked)).answered.size).toBe(0);
       }
       expect(events.filter((event) => event === 'redis-down')).toEqual(['redis-down']);
     } finally {

@@ -1,0 +1,100 @@
+/**
+ * Where entities live in a ticket, for the entity cache: every path from the ticket down to a type
+ * (`tenant` and `availableTenants` for tenants, `tenant.sites` and `availableTenants.sites` for
+ * sites, …), derived from the entity table, and the cache sets a fetched ticket yields. Only these
+ * paths are read, and each entity is pruned to what is held, so a set carries entity data and
+ * nothing else of the ticket — no token can get in.
+ */
+import { covers, intersect } from '../cache/held.js';
+import { entitySet, type EntitySet } from '../cache/entity-set.js';
+import { WHOLE_VALUE, type Projection } from '../projection/projection.js';
+
+/** One row of the entity table: the type, its key, and the properties of its parent type holding it. */
+export interface EntityRow {
+  typename: string;
+  key: string;
+  parent: string;
+  holders: readonly string[];
+}
+
+export class EntityPaths {
+  private readonly paths = new Map<string, string[][]>();
+  private readonly keys = new Map<string, string>();
+
+  constructor(rows: readonly EntityRow[], ticketType: string) {
+    const byType = new Map(rows.map((row) => [row.typename, row]));
+    const pathsOf = (typename: string): string[][] => {
+      const row = byType.get(typename)!;
+      const above = row.parent === ticketType ? [[]] : pathsOf(row.parent);
+      // In table order, parents first: the order in which the first copy of an entity wins.
+      return above.flatMap((path) => row.holders.map((holder) => [...path, holder]));
+    };
+    for (const row of rows) {
+      this.paths.set(row.typename, pathsOf(row.typename));
+      this.keys.set(row.typename, row.key);
+    }
+  }
+
+  get typenames(): Iterable<string> {
+    return this.paths.keys();
+  }
+
+  /**
+   * The sets of `types` in a ticket fetched with `fetched` (the projection asked of Kibo, or a
+   * superset of it). A type is held at what every fetched path to it holds, capped by the type's
+   * entry in `types` when one is given; it is complete when every path to it was fetched. A type
+   * none of whose paths was fetched, or whose key was not, yields no set.
+   */
+  setsOf(ticket: object, fetched: Projection, types: ReadonlyMap<string, Projection | undefined>): Map<string, EntitySet> {
+    const sets = new Map<string, EntitySet>();
+    for (const [typename, cap] of types) {
+      const paths = this.paths.get(typename);
+      const key = this.keys.get(typename);
+      if (!paths || !key) continue;
+      const reached = paths.flatMap((path) => {
+        const at = projectionAt(fetched, path);
+        return at ? [{ path, at }] : [];
+      });
+      if (reached.length === 0) continue;
+      const held = cap ?? reached.map(({ at }) => at).reduce(intersect);
+      if (!covers(held, new Map([[key, WHOLE_VALUE]]))) continue;
+      const entities = new Map<string, object>();
+      for (const { path } of reached) {
+        for (const entity of valuesAt(ticket, path)) {
+          const id = (entity as Record<string, unknown>)[key];
+          if (id !== null && id !== undefined && !entities.has(String(id))) entities.set(String(id), entity);
+        }
+      }
+      sets.set(typename, entitySet(held, reached.length === paths.length, entities));
+    }
+    return sets;
+  }
+}
+
+/** What `fetched` asks at the end of `path`; whole once a whole value is crossed; undefined if not asked. */
+function projectionAt(fetched: Projection, path: readonly string[]): Projection | undefined {
+  let at = fetched;
+  for (const property of path) {
+    if (at.size === 0) return WHOLE_VALUE;
+    const next = at.get(property);
+    if (next === undefined) return undefined;
+    at = next;
+  }
+  return at;
+}
+
+/** The objects at the end of `path`, lists flattened on the way. */
+function valuesAt(value: unknown, path: readonly string[]): object[] {
+  let level: unknown[] = [value];
+  for (const property of path) {
+    const next: unknown[] = [];
+    for (const item of level) {
+      if (item === null || typeof item !== 'object') continue;
+      const child = (item as Record<string, unknown>)[property];
+      if (Array.isArray(child)) next.push(...child);
+      else next.push(child);
+    }
+    level = next;
+  }
+  return level.filter((item): item is object => item !== null && typeof item === 'object');
+}
