@@ -12,7 +12,9 @@ import type { KiboTicket } from '../kibo/types.js';
 import { mergeProjections, WHOLE_VALUE, type Projection } from '../projection/projection.js';
 import { responseFieldsForProjection } from '../projection/response-fields.js';
 import { projectionForType } from '../projection/walker.js';
+import { resolveThroughCache } from './cached-entities.js';
 import { credentialsFor, type KiboCredentials } from './credentials.js';
+import { EntityPaths } from './entity-sets.js';
 import { badUserInput, toGraphQLError } from './upstream-errors.js';
 
 export const TENANT_CONTEXT_HEADER = 'x-vol-tenant';
@@ -54,19 +56,28 @@ export type ResolveEntity = (
 ) => Promise<Entity | null>;
 
 /** Reference resolution for the entities of one table, whose top-level rows live in `ticketType`. */
-export function createEntityResolver(entities: readonly EntityDeclaration[], ticketType: string): ResolveEntity {
+export function createEntityResolver(
+  entities: readonly EntityDeclaration[],
+  ticketType: string,
+): ResolveEntity & { paths: EntityPaths } {
   const table = new EntityTable(entities, ticketType);
-  return (context, info, typename, key) => entityLoader(context, info, table).load({ typename, key });
+  const resolve: ResolveEntity = (context, info, typename, key) =>
+    entityLoader(context, info, table).load({ typename, key });
+  // The same table tells switchTenant where entities live, to seed the cache from its tickets.
+  return Object.assign(resolve, { paths: table.paths });
 }
 
 /** The declarations as a tree: each type's child entities, the ticket's type at the root. */
 class EntityTable {
   private readonly children = new Map<string, EntityDeclaration[]>();
+  /** Every path from the ticket to each type, for the entity cache. */
+  readonly paths: EntityPaths;
 
   constructor(
     entities: readonly EntityDeclaration[],
     readonly ticketType: string,
   ) {
+    this.paths = new EntityPaths(entities, ticketType);
     for (const entity of entities) {
       const siblings = this.children.get(entity.parent) ?? [];
       siblings.push(entity);
@@ -76,6 +87,12 @@ class EntityTable {
 
   childrenOf(typename: string): readonly EntityDeclaration[] {
     return this.children.get(typename) ?? [];
+  }
+
+  keyOf(typename: string): string {
+    for (const siblings of this.children.values())
+      for (const entity of siblings) if (entity.typename === typename) return entity.key;
+    throw new Error(`${typename} is not an entity of the table`);
   }
 }
 
@@ -111,8 +128,16 @@ async function resolveReferences(
     return references.map(() => error as Error);
   }
 
-  const wanted = new Set(references.map((reference) => reference.typename));
-  const projection = entityProjection(info, table, wanted);
+  const asked = askedOf(info, table, new Set(references.map((reference) => reference.typename)));
+  if (context.entityCache) {
+    return resolveThroughCache(context, context.entityCache, credentials, tenantId, references, asked, {
+      paths: table.paths,
+      projectionFor: (perType) => entityProjection(table, perType),
+      index: (ticket) => indexEntities(ticket, table),
+      indexKey,
+    });
+  }
+  const projection = entityProjection(table, asked);
   const responseFields = context.projection
     ? responseFieldsForProjection(projection, context.kibo.queryBudget)
     : undefined;
@@ -137,24 +162,32 @@ function tenantContext(request: Request): number {
   return tenantId;
 }
 
+/** What the query selects on each wanted type, with its key (to find each reference). */
+function askedOf(info: GraphQLResolveInfo, table: EntityTable, wanted: ReadonlySet<string>): Map<string, Projection> {
+  const asked = new Map<string, Projection>();
+  for (const typename of wanted) {
+    const type = info.schema.getType(typename) as GraphQLObjectType;
+    asked.set(
+      typename,
+      mergeProjections(projectionForType(info, type), new Map([[table.keyOf(typename), WHOLE_VALUE]])),
+    );
+  }
+  return asked;
+}
+
 /**
- * What to ask Kibo for: each wanted type with what the query selects on it (plus its key, to find
- * each reference), reached through its holders; a type only on the way to a wanted one (the tenant
- * above wanted sites, say) is asked for its key alone.
+ * What to ask Kibo for: each type of `asked` with its projection, reached through its holders; a
+ * type only on the way to an asked one (the tenant above asked sites, say) is asked for its key alone.
  */
-function entityProjection(info: GraphQLResolveInfo, table: EntityTable, wanted: ReadonlySet<string>): Projection {
+function entityProjection(table: EntityTable, asked: ReadonlyMap<string, Projection>): Projection {
   const within = (parent: string): Projection => {
     let projection: Projection = new Map();
     for (const entity of table.childrenOf(parent)) {
       const below = within(entity.typename);
-      if (!wanted.has(entity.typename) && below.size === 0) continue;
-      let own: Projection = new Map([[entity.key, WHOLE_VALUE]]);
-      if (wanted.has(entity.typename)) {
-        const type = info.schema.getType(entity.typename) as GraphQLObjectType;
-        own = mergeProjections(projectionForType(info, type), own);
-      }
-      own = mergeProjections(own, below);
-      projection = mergeProjections(projection, new Map(entity.holders.map((holder) => [holder, own])));
+      const own = asked.get(entity.typename);
+      if (!own && below.size === 0) continue;
+      const here = mergeProjections(own ?? new Map([[entity.key, WHOLE_VALUE]]), below);
+      projection = mergeProjections(projection, new Map(entity.holders.map((holder) => [holder, here])));
     }
     return projection;
   };

@@ -45,7 +45,11 @@ export class EntityPaths {
    * entry in `types` when one is given; it is complete when every path to it was fetched. A type
    * none of whose paths was fetched, or whose key was not, yields no set.
    */
-  setsOf(ticket: object, fetched: Projection, types: ReadonlyMap<string, Projection | undefined>): Map<string, EntitySet> {
+  setsOf(
+    ticket: object,
+    fetched: Projection,
+    types: ReadonlyMap<string, Projection | undefined>,
+  ): Map<string, EntitySet> {
     const sets = new Map<string, EntitySet>();
     for (const [typename, cap] of types) {
       const paths = this.paths.get(typename);

@@ -7,7 +7,10 @@ import type { FieldNode, GraphQLResolveInfo } from 'graphql';
 import type { KiboTicket } from '../kibo/types.js';
 import { responseFieldsFor } from '../projection/response-fields.js';
 import type { GatewayContext } from './context.js';
+import { parseHeld } from '../cache/held.js';
+import { evictOnRefusal, seedFromTicket, TICKET_EXPIRY } from './cached-entities.js';
 import { credentialsFor } from './credentials.js';
+import type { EntityPaths } from './entity-sets.js';
 import { COOKIE_TICKET_PROPERTIES, setRefreshTokenCookie } from './refresh-token-cookie.js';
 import { badUserInput, toGraphQLError } from './upstream-errors.js';
 
@@ -20,6 +23,8 @@ export async function switchTenant(
   args: SwitchTenantArgs,
   context: GatewayContext,
   info: GraphQLResolveInfo,
+  /** Where entities live in a ticket: the entity cache is seeded from what this call returns. */
+  entityPaths?: EntityPaths,
 ): Promise<KiboTicket> {
   if (args.tenantId <= 0)
     throw badUserInput(`tenantId must be a positive tenant id, got ${args.tenantId}.`, 'tenantId');
@@ -30,7 +35,7 @@ export async function switchTenant(
     ? responseFieldsFor(info, {
         budget: context.kibo.queryBudget,
         fieldNodes: sharing.fieldNodes,
-        alsoNeeded: cookie ? COOKIE_TICKET_PROPERTIES : [],
+        alsoNeeded: alsoNeeded(context),
       })
     : undefined;
   const call = { tenantId: args.tenantId, responseFields, ...credentials };
@@ -41,10 +46,23 @@ export async function switchTenant(
       ? context.kibo.refreshAuthTicket({ ...call, signal: context.request.signal })
       : context.tickets.load(call));
   } catch (error) {
+    if (context.entityCache) await evictOnRefusal(context.entityCache, credentials, error);
     throw toGraphQLError(error);
   }
   if (cookie) setRefreshTokenCookie(context.request, cookie, ticket);
+  // Whole tickets (projection off, or too long a projection) are not seeded: entries would be huge.
+  if (context.entityCache && entityPaths && responseFields !== undefined)
+    void seedFromTicket(context.entityCache, entityPaths, ticket, args.tenantId, parseHeld(responseFields));
   return ticket;
+}
+
+/** The ticket's credentials and expiry seed the entity cache; GraphQL returns them only if selected. */
+const SEED_PROPERTIES = ['jwtAccessToken', 'refreshToken', TICKET_EXPIRY];
+const SEED_AND_COOKIE_PROPERTIES = [...new Set([...SEED_PROPERTIES, ...COOKIE_TICKET_PROPERTIES])];
+
+function alsoNeeded(context: GatewayContext): readonly string[] {
+  if (!context.entityCache) return context.refreshTokenCookie ? COOKIE_TICKET_PROPERTIES : [];
+  return context.refreshTokenCookie ? SEED_AND_COOKIE_PROPERTIES : SEED_PROPERTIES;
 }
 
 /**

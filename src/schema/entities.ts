@@ -25,6 +25,9 @@ const ENTITIES: readonly EntityDeclaration[] = [
 
 const resolveEntity = createEntityResolver(ENTITIES, TenantAdminUserAuthTicket.name);
 
+/** Where each entity lives in a ticket; switchTenant seeds the entity cache with it. */
+export const ENTITY_PATHS = resolveEntity.paths;
+
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 /** The properties of `Parent` that hold a `Child` or a list of them. */

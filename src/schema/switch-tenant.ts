@@ -1,6 +1,7 @@
 /** The `switchTenant` mutation: Kibo's Refresh Auth Ticket, asked for exactly what the selection needs. */
 import { builder } from '../builder.js';
 import { switchTenant } from '../requests/switch-tenant.js';
+import { ENTITY_PATHS } from './entities.js';
 import { TenantAdminUserAuthTicket } from './ticket.js';
 
 builder.mutationField('switchTenant', (t) =>
@@ -14,6 +15,6 @@ builder.mutationField('switchTenant', (t) =>
       tenantId: t.arg.int({ required: true, description: 'The tenant to authenticate the user in' }),
       refreshToken: t.arg.string({ description: 'The refresh token of an existing valid auth ticket. Defaults to the X-Kibo-Refresh-Token header.' }),
     },
-    resolve: (_root, args, context, info) => switchTenant(args, context, info),
+    resolve: (_root, args, context, info) => switchTenant(args, context, info, ENTITY_PATHS),
   }),
 );

@@ -31,8 +31,8 @@ export interface GeneratedOperation {
 const VARIABLES = ['v0', 'v1', 'v2', 'v3'] as const;
 const MAX_DEPTH = 4;
 
-export function operationArbitrary(schema: GraphQLSchema): fc.Arbitrary<GeneratedOperation> {
-  const ticket = schema.getType('TenantAdminUserAuthTicket') as GraphQLObjectType;
+/** Random selection sets on any object type of the schema; `depth` counts from the operation's root field. */
+function selectionArbitrary(): (type: GraphQLObjectType, depth: number) => fc.Arbitrary<Item[]> {
   const memo = new Map<string, fc.Arbitrary<Item[]>>();
 
   const directive: fc.Arbitrary<Directive> = fc.oneof(
@@ -94,6 +94,12 @@ export function operationArbitrary(schema: GraphQLSchema): fc.Arbitrary<Generate
     return items;
   };
 
+  return itemsFor;
+}
+
+export function operationArbitrary(schema: GraphQLSchema): fc.Arbitrary<GeneratedOperation> {
+  const ticket = schema.getType('TenantAdminUserAuthTicket') as GraphQLObjectType;
+  const itemsFor = selectionArbitrary();
   return fc
     .record({
       items: itemsFor(ticket, 0),
@@ -204,4 +210,61 @@ function print(model: Model): string {
     .sort()
     .map((name) => (model.get(name)!.size ? `${name}(${print(model.get(name)!)})` : name))
     .join(',');
+}
+
+export interface GeneratedEntitiesOperation {
+  query: string;
+  variables: Record<string, unknown>;
+}
+
+/**
+ * Random `_entities` operations, as a federation gateway sends them: a random selection on some of
+ * the entity types (fragments, aliases, directives and all), and random references among `keys` —
+ * known ones and ones no ticket holds.
+ */
+export function entitiesOperationArbitrary(
+  schema: GraphQLSchema,
+  keys: Record<string, { field: string; values: readonly unknown[] }>,
+): fc.Arbitrary<GeneratedEntitiesOperation> {
+  const itemsFor = selectionArbitrary();
+  const typenames = Object.keys(keys);
+  const selections = fc.record(
+    Object.fromEntries(
+      typenames.map((typename) => [
+        typename,
+        fc.option(itemsFor(schema.getType(typename) as GraphQLObjectType, 1), { nil: undefined, freq: 3 }),
+      ]),
+    ) as Record<string, fc.Arbitrary<Item[] | undefined>>,
+  );
+  const reference = fc
+    .constantFrom(...typenames)
+    .chain((typename) =>
+      fc
+        .constantFrom(...keys[typename]!.values)
+        .map((value) => ({ __typename: typename, [keys[typename]!.field]: value })),
+    );
+  return fc
+    .record({
+      selections,
+      representations: fc.array(reference, { minLength: 1, maxLength: 6 }),
+      values: fc.record(
+        Object.fromEntries(VARIABLES.map((name) => [name, fc.boolean()])) as Record<
+          (typeof VARIABLES)[number],
+          fc.Arbitrary<boolean>
+        >,
+      ),
+    })
+    .map(({ selections, representations, values }) => {
+      const printer = new Printer(schema);
+      const parts = typenames.flatMap((typename) => {
+        const items = selections[typename];
+        return items
+          ? [`... on ${typename} { ${printer.items(items, schema.getType(typename) as GraphQLObjectType)} }`]
+          : [];
+      });
+      const used = VARIABLES.filter((name) => printer.usedVariables.has(name));
+      const declarations = used.map((name) => `, $${name}: Boolean!`).join('');
+      const query = `query GeneratedEntities($representations: [_Any!]!${declarations}) { _entities(representations: $representations) { __typename ${parts.join(' ')} } }\n${printer.fragments.join('\n')}`;
+      return { query, variables: { representations, ...Object.fromEntries(used.map((name) => [name, values[name]])) } };
+    });
 }

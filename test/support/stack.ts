@@ -63,7 +63,15 @@ export interface StackOptions {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const emulator = options.sharedEmulator ?? (await startEmulator({ faultInjection: true, ...options.emulator }));
-  const config: GatewayConfig = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...options.env });
+  // The entity cache is off unless a test turns it on (ENTITY_CACHE: 'on'): most suites assert the
+  // exact Kibo traffic of one request, which the cache changes on purpose (test/cache/ covers it).
+  const config: GatewayConfig = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    ENTITY_CACHE: 'off',
+    ...options.env,
+  });
   const logs: string[] = [];
   const logSink = new Writable({
     write(chunk, _encoding, done) {

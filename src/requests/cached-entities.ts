@@ -1,0 +1,144 @@
+/**
+ * `_entities` through the entity cache: the thin layer between the entity loader and src/cache/.
+ *
+ * Per type asked, a cached set answers when it holds every field asked and knows every reference
+ * (or knows the whole type). The other types cost one Kibo call — shared with concurrent requests
+ * making the same one — asking for the union of what is asked and what their old entries held, so
+ * the new entries answer both. A Kibo refusal drops everything these credentials cached.
+ */
+import type { EntityCache } from '../cache/entity-cache.js';
+import type { EntitySet } from '../cache/entity-set.js';
+import type { CallerKeys } from '../cache/keys.js';
+import type { KiboTicket } from '../kibo/types.js';
+import { KiboError } from '../kibo/errors.js';
+import { mergeProjections, WHOLE_VALUE, type Projection } from '../projection/projection.js';
+import { responseFieldsForProjection } from '../projection/response-fields.js';
+import type { GatewayContext } from './context.js';
+import type { KiboCredentials } from './credentials.js';
+import type { EntityPaths } from './entity-sets.js';
+import { toGraphQLError } from './upstream-errors.js';
+
+/** The ticket property that bounds an entry's life; asked for on every cached fetch. */
+export const TICKET_EXPIRY = 'accessTokenExpiration';
+
+/** Refusals that say these credentials may not read what they cached. */
+const REFUSALS = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']);
+
+export interface EntityFetchPlan {
+  paths: EntityPaths;
+  /** The projection asking Kibo for each type of `perType` as given, through its holders. */
+  projectionFor(perType: ReadonlyMap<string, Projection>): Projection;
+  /** Every entity of a ticket by `Type:key`, as the loader finds references without the cache. */
+  index(ticket: KiboTicket): Map<string, object>;
+  indexKey(typename: string, key: unknown): string;
+}
+
+export interface EntityReferenceLike {
+  typename: string;
+  key: unknown;
+}
+
+export async function resolveThroughCache(
+  context: GatewayContext,
+  cache: EntityCache,
+  credentials: KiboCredentials,
+  tenantId: number,
+  references: readonly EntityReferenceLike[],
+  asked: ReadonlyMap<string, Projection>,
+  plan: EntityFetchPlan,
+): Promise<Array<object | null | Error>> {
+  const caller = cache.caller(credentials);
+  const { answered, partial } = await cache.read(caller, tenantId, asked);
+
+  // A set that does not know the whole type answers only for the references it holds.
+  for (const [typename, set] of answered) {
+    if (set.complete) continue;
+    const known = references.every(
+      (reference) => reference.typename !== typename || set.entities.has(String(reference.key)),
+    );
+    if (!known) answered.delete(typename);
+  }
+
+  let fresh: Map<string, object> | undefined;
+  if (answered.size < asked.size) {
+    const toFetch = new Map<string, Projection>();
+    for (const [typename, projection] of asked) {
+      if (answered.has(typename)) continue;
+      const held = partial.get(typename);
+      toFetch.set(typename, held ? mergeProjections(projection, held) : projection);
+    }
+    try {
+      fresh = plan.index(await fetchAndStore(context, cache, plan, caller, credentials, tenantId, toFetch));
+    } catch (error) {
+      const failure = toGraphQLError(error);
+      return references.map(() => failure);
+    }
+  }
+
+  return references.map((reference) => {
+    const set = answered.get(reference.typename);
+    if (set) return set.entities.get(String(reference.key)) ?? null;
+    return fresh?.get(plan.indexKey(reference.typename, reference.key)) ?? null;
+  });
+}
+
+/** One Kibo call for these types (or the one already running), whose entity sets are stored. */
+function fetchAndStore(
+  context: GatewayContext,
+  cache: EntityCache,
+  plan: EntityFetchPlan,
+  caller: CallerKeys,
+  credentials: KiboCredentials,
+  tenantId: number,
+  toFetch: ReadonlyMap<string, Projection>,
+): Promise<KiboTicket> {
+  const projection = mergeProjections(plan.projectionFor(toFetch), new Map([[TICKET_EXPIRY, WHOLE_VALUE]]));
+  const responseFields = context.projection
+    ? responseFieldsForProjection(projection, context.kibo.queryBudget)
+    : undefined;
+  return cache.fetchOnce(caller, tenantId, responseFields, context.request.signal, async (signal) => {
+    let ticket: KiboTicket;
+    try {
+      ticket = await context.kibo.refreshAuthTicket({ tenantId, responseFields, ...credentials, signal });
+    } catch (error) {
+      if (error instanceof KiboError && REFUSALS.has(error.code)) await cache.evictCaller(caller);
+      throw error;
+    }
+    // Each type is stored at what was fetched for it — and only that, pruned — never the ticket.
+    void cache.write(caller, tenantId, plan.paths.setsOf(ticket, projection, toFetch), expiryOf(ticket));
+    return ticket;
+  });
+}
+
+/**
+ * Stores the entity data of a ticket `switchTenant` just got, under the credentials that ticket
+ * carries (its JWT as bearer and its refresh token) and its tenant, so the client's next supergraph
+ * request with that ticket resolves entities without a Kibo call. Only what the selection fetched
+ * is stored; a type reached only through the ticket's own tenant is stored as not complete.
+ */
+export function seedFromTicket(
+  cache: EntityCache,
+  paths: EntityPaths,
+  ticket: KiboTicket,
+  tenantId: number,
+  fetched: Projection,
+): Promise<void> {
+  if (!ticket.jwtAccessToken || !ticket.refreshToken) return Promise.resolve();
+  const types = new Map<string, undefined>([...paths.typenames].map((typename) => [typename, undefined]));
+  const sets: Map<string, EntitySet> = paths.setsOf(ticket, fetched, types);
+  if (sets.size === 0) return Promise.resolve();
+  const caller = cache.caller({ authorization: `Bearer ${ticket.jwtAccessToken}`, refreshToken: ticket.refreshToken });
+  return cache.write(caller, tenantId, sets, expiryOf(ticket));
+}
+
+/** The ticket's access-token expiry in epoch ms, if it carries a readable one. */
+function expiryOf(ticket: KiboTicket): number | undefined {
+  const expiry = Date.parse(ticket[TICKET_EXPIRY] ?? '');
+  return Number.isNaN(expiry) ? undefined : expiry;
+}
+
+/** A Kibo refusal of these credentials (switchTenant's path): forget what they cached. */
+export function evictOnRefusal(cache: EntityCache, credentials: KiboCredentials, error: unknown): Promise<void> {
+  if (!(error instanceof KiboError) || !REFUSALS.has(error.code)) return Promise.resolve();
+  return cache.evictCaller(cache.caller(credentials));
+}
