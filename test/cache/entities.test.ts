@@ -245,6 +245,21 @@ describe('entity cache', () => {
     );
   });
 
+  it('stores entities pruned to what is held, even when Kibo sends whole tickets (PROJECTION=false)', async () => {
+    await withStack(
+      { env: { ENTITY_CACHE: 'on', PROJECTION: 'false' }, sharedEmulator: stack.emulator },
+      async (whole) => {
+        const answer = await whole.graphql(SITES, { variables: sites(201), headers: teamHeaders(14, 100002) });
+        expect(stack.receivedResponseFields()).toEqual([null]);
+        expect(answer.body).toEqual((await uncached.graphql(SITES, { variables: sites(201), headers: CONTEXT })).body);
+        const { memory } = await whole.gateway.entityCache!.dump();
+        expect(memory).toHaveLength(1);
+        for (const [, set] of memory)
+          for (const [, site] of set.entities) expect(Object.keys(site).sort()).toEqual(['id', 'name']);
+      },
+    );
+  });
+
   it('ENTITY_CACHE=off: every request calls Kibo, as before the cache', async () => {
     uncached.resetRecords();
     for (let i = 0; i < 3; i++) await uncached.graphql(SITES, { variables: sites(201), headers: CONTEXT });
