@@ -14,7 +14,8 @@
  *
  * Flags: --duration S (10) --runs N (2) --connections N (10) --only a,b --out FILE
  * (.bench/latest.json) --profile (CPU profile of the gateway under gateway-projected, written to
- * .bench/profile/) --soak (60 s of mixed traffic instead of the cases; --duration sets its length).
+ * .bench/profile/) --soak (60 s of mixed traffic instead of the cases; --duration sets its length)
+ * --supergraph (the entity cache under supergraph traffic instead: test/bench/supergraph.ts).
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -46,6 +47,7 @@ const { values: flags } = parseArgs({
     out: { type: 'string', default: '.bench/latest.json' },
     profile: { type: 'boolean', default: false },
     soak: { type: 'boolean', default: false },
+    supergraph: { type: 'boolean', default: false },
   },
 });
 
@@ -412,4 +414,14 @@ async function main() {
   }
 }
 
-await main();
+if (flags.supergraph) {
+  // Its own bench (test/bench/supergraph.ts): the entity cache under supergraph traffic.
+  const { runSupergraphBench } = await import('./supergraph.js');
+  await runSupergraphBench({
+    durationSeconds: Number(flags.duration),
+    connections: Number(flags.connections),
+    out: flags.out === '.bench/latest.json' ? '.bench/supergraph.json' : flags.out!,
+  });
+} else {
+  await main();
+}
