@@ -16,6 +16,7 @@
  * (.bench/latest.json) --profile (CPU profile of the gateway under gateway-projected, written to
  * .bench/profile/) --soak (60 s of mixed traffic instead of the cases; --duration sets its length)
  * --supergraph (the entity cache under supergraph traffic instead: test/bench/supergraph.ts).
+ * --rolling [--rotations N] (a rolling restart of three replicas behind nginx instead: rolling.ts).
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -36,6 +37,7 @@ import {
   startServer,
   type ServerProcess,
 } from './processes.js';
+import { runRollingBench } from './rolling.js';
 import { runSoak } from './soak.js';
 
 const { values: flags } = parseArgs({
@@ -48,6 +50,8 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     soak: { type: 'boolean', default: false },
     supergraph: { type: 'boolean', default: false },
+    rolling: { type: 'boolean', default: false },
+    rotations: { type: 'string', default: '3' },
   },
 });
 
@@ -362,6 +366,11 @@ async function main() {
     if (!CASE_NAMES.includes(name)) throw new Error(`--only: unknown case "${name}"; known: ${CASE_NAMES.join(', ')}`);
 
   buildProduct();
+  if (flags.rolling) {
+    const out = flags.out === '.bench/latest.json' ? '.bench/rolling.json' : flags.out!;
+    if (!(await runRollingBench({ rotations: Number(flags.rotations), out }))) process.exitCode = 1;
+    return;
+  }
   const servers = await startServers();
   try {
     if (flags.soak) {

@@ -1,0 +1,341 @@
+/**
+ * A rolling restart under load, with real parts: one compiled Kibo emulator, compiled gateway replicas
+ * (`node dist/src/main.js`) behind Debian's nginx, and switchTenant traffic at a fixed concurrency for
+ * the whole run. Each replica is replaced in turn as an orchestrator does it: start the new one, wait
+ * for its /ready, SIGTERM the old one (whose /ready must turn 503 and which must exit 0). Every answer
+ * is checked; afterwards one replica is killed with SIGKILL to show what skipping the drain costs.
+ *
+ * Used by test/deploy/compiled.test.ts (gated: no failed request) and `npm run bench -- --rolling`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+import { DEMO } from '../../src/emulator/demo-data.js';
+import { startNginx, type RunningNginx } from './nginx.js';
+
+export interface RollingOptions {
+  /** A folder holding the compiled product (dist/) and its node_modules. */
+  appDir: string;
+  nginxBinary: string;
+  replicas: number;
+  rotations: number;
+  concurrency: number;
+  drainDelayMs: number;
+  graceMs: number;
+  /** How often the balancer's controller polls each replica's /ready (a health-check interval). */
+  probeIntervalMs: number;
+  /** Traffic before the first replacement and after the last, in ms. */
+  settleMs: number;
+  /** Kill one replica with SIGKILL after the rotations and count what fails (reported, not gated). */
+  killOne: boolean;
+  progress?: (line: string) => void;
+}
+
+export interface PhaseCounts {
+  requests: number;
+  ok: number;
+  /** Failed requests by kind: `status 502`, `wrong answer`, `network UND_ERR_SOCKET`, … */
+  failures: Record<string, number>;
+  /** Answers nginx got only after a refused connect sent it to another replica. */
+  retriedByBalancer: number;
+}
+
+export interface RollingReport {
+  replicas: number;
+  rotations: number;
+  replacements: number;
+  concurrency: number;
+  drainDelayMs: number;
+  graceMs: number;
+  probeIntervalMs: number;
+  /** nginx reloads with a new list of ready replicas. */
+  balancerReloads: number;
+  durationS: number;
+  requestsPerSecond: number;
+  rolling: PhaseCounts;
+  kill?: PhaseCounts & { windowMs: number };
+  /** Per replacement: how long the new replica took to be ready, the old one to exit, its exit code. */
+  replacementsDetail: Array<{ readyMs: number; exitMs: number; exitCode: number | null; saw503: boolean }>;
+  failureSamples: string[];
+  /** nginx's error log lines about replicas (refused connects, resets), first ones only. */
+  balancerLog: string[];
+}
+
+interface Replica {
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+}
+
+const QUERY =
+  'mutation Switch($tenantId: Int!) { switchTenant(tenantId: $tenantId) { accessToken tenant { id name } } }';
+const TENANTS = DEMO.tenantIds;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function spawnNode(appDir: string, script: string, env: Record<string, string>): Replica & { port: number } {
+  const child = spawn(process.execPath, [join(appDir, script)], {
+    cwd: appDir,
+    env: { ...process.env, NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  return { port: Number(env.PORT ?? env.EMULATOR_PORT), child, output: () => output };
+}
+
+/** Polls `url` until it answers `status` (any status when undefined). */
+async function waitFor(url: string, child: ChildProcess, output: () => string, status?: number): Promise<void> {
+  // Generous: on a machine shared with other test runs, a Node start can take many seconds.
+  const deadline = Date.now() + 90_000;
+  let last = '';
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`process exited during start (${child.exitCode}):\n${output()}`);
+    try {
+      const response = await request(url, { reset: true });
+      await response.body.dump();
+      if (status === undefined || response.statusCode === status) return;
+      last = `status ${response.statusCode}`;
+    } catch (error) {
+      last = String(error);
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${url} did not answer${status ? ` ${status}` : ''} (last: ${last}):\n${output()}`);
+    await sleep(25);
+  }
+}
+
+async function isReady(port: number): Promise<boolean> {
+  try {
+    const response = await request(`http://127.0.0.1:${port}/ready`, {
+      reset: true,
+      headersTimeout: 2_000,
+      bodyTimeout: 2_000,
+    });
+    await response.body.dump();
+    return response.statusCode === 200;
+  } catch {
+    return false;
+  }
+}
+
+function emptyCounts(): PhaseCounts {
+  return { requests: 0, ok: 0, failures: {}, retriedByBalancer: 0 };
+}
+
+/** Concurrent switchTenant loops through the balancer, each answer checked; counts go to `phase()`. */
+function driveLoad(url: string, concurrency: number, phase: () => PhaseCounts, samples: string[]) {
+  const agent = new Agent({ keepAliveTimeout: 10_000 });
+  let running = true;
+  const one = async () => {
+    const tenantId = TENANTS.first + Math.floor(Math.random() * (TENANTS.last - TENANTS.first));
+    let failure: string | undefined;
+    try {
+      const response = await request(`${url}/graphql`, {
+        dispatcher: agent,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${DEMO.appToken}`,
+          'x-kibo-refresh-token': DEMO.refreshToken,
+        },
+        body: JSON.stringify({ query: QUERY, variables: { tenantId } }),
+      });
+      const text = await response.body.text();
+      if (String(response.headers['x-upstream'] ?? '').includes(',')) phase().retriedByBalancer++;
+      if (response.statusCode !== 200) failure = `status ${response.statusCode}`;
+      else {
+        const body = JSON.parse(text) as {
+          errors?: unknown;
+          data?: { switchTenant?: { accessToken?: unknown; tenant?: { id?: unknown } } };
+        };
+        const ticket = body.data?.switchTenant;
+        if (body.errors || ticket?.tenant?.id !== tenantId || typeof ticket.accessToken !== 'string')
+          failure = 'wrong answer';
+      }
+      if (failure && samples.length < 10)
+        samples.push(
+          `${new Date().toISOString()} ${failure} via ${response.headers['x-upstream']}: ${text.slice(0, 120)}`,
+        );
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? (error as Error).name;
+      failure = `network ${code}`;
+      if (samples.length < 10) samples.push(`${new Date().toISOString()} ${failure}: ${(error as Error).message}`);
+    }
+    // Counted when answered: a request in flight when one replica is killed belongs to that phase.
+    const counts = phase();
+    counts.requests++;
+    if (failure) counts.failures[failure] = (counts.failures[failure] ?? 0) + 1;
+    else counts.ok++;
+  };
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) await one();
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      await agent.close();
+    },
+  };
+}
+
+export async function runRollingRestart(options: RollingOptions): Promise<RollingReport> {
+  const say = options.progress ?? (() => undefined);
+  const cleanup: Array<() => Promise<void> | void> = [];
+  try {
+    const emulatorPort = await freePort();
+    const emulator = spawnNode(options.appDir, 'dist/src/emulator/main.js', {
+      EMULATOR_PORT: String(emulatorPort),
+      EMULATOR_HOST: '127.0.0.1',
+    });
+    cleanup.push(() => void emulator.child.kill('SIGKILL'));
+    await waitFor(`http://127.0.0.1:${emulatorPort}/`, emulator.child, emulator.output);
+
+    // One slot more than there are replicas: the next replica starts in the free one.
+    const slots = await Promise.all(Array.from({ length: options.replicas + 1 }, freePort));
+    const live = new Set<Replica>();
+    cleanup.push(() => {
+      for (const replica of live) replica.child.kill('SIGKILL');
+    });
+    const startReplica = async (port: number) => {
+      const replica = spawnNode(options.appDir, 'dist/src/main.js', {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        KIBO_BASE_URL: `http://127.0.0.1:${emulatorPort}`,
+        LOG_LEVEL: process.env.REPLICA_LOG_LEVEL ?? 'warn',
+        SHUTDOWN_DRAIN_DELAY_MS: String(options.drainDelayMs),
+        SHUTDOWN_GRACE_MS: String(options.graceMs),
+      });
+      live.add(replica);
+      await waitFor(`http://127.0.0.1:${port}/ready`, replica.child, replica.output, 200);
+      return replica;
+    };
+    const replicas: Replica[] = [];
+    for (const port of slots.slice(0, options.replicas)) replicas.push(await startReplica(port));
+
+    const nginx: RunningNginx = await startNginx(options.nginxBinary, {
+      listenPort: await freePort(),
+      upstreamPorts: replicas.map((replica) => replica.port),
+    });
+    cleanup.push(() => nginx.stop());
+
+    // The endpoint controller: the replicas whose /ready answers 200 are the ones nginx sends to.
+    let watching = true;
+    let upstreams = replicas.map((replica) => replica.port).join();
+    const controller = (async () => {
+      while (watching) {
+        const ports = [...live].map((replica) => replica.port);
+        const answers = await Promise.all(ports.map(isReady));
+        const ready = ports.filter((_, index) => answers[index]);
+        if (ready.length > 0 && ready.join() !== upstreams) {
+          nginx.setUpstreams(ready);
+          upstreams = ready.join();
+        }
+        await sleep(options.probeIntervalMs);
+      }
+    })();
+    cleanup.push(async () => {
+      watching = false;
+      await controller;
+    });
+
+    const rolling = emptyCounts();
+    const killCounts = emptyCounts();
+    let current = rolling;
+    const samples: string[] = [];
+    const load = driveLoad(nginx.url, options.concurrency, () => current, samples);
+    const loadStarted = Date.now();
+    cleanup.push(() => load.stop());
+    await sleep(options.settleMs);
+
+    const details: RollingReport['replacementsDetail'] = [];
+    for (let rotation = 1; rotation <= options.rotations; rotation++) {
+      for (let index = 0; index < replicas.length; index++) {
+        const old = replicas[index]!;
+        const freeSlot = slots.find((port) => ![...live].some((replica) => replica.port === port))!;
+        const t0 = Date.now();
+        const next = await startReplica(freeSlot);
+        const readyMs = Date.now() - t0;
+        const exited = new Promise<number | null>((resolve) => old.child.once('exit', (code) => resolve(code)));
+        const t1 = Date.now();
+        old.child.kill('SIGTERM');
+        // The old replica must say it is leaving while it still serves.
+        let saw503 = false;
+        while (!saw503 && old.child.exitCode === null && Date.now() - t1 < options.drainDelayMs) {
+          try {
+            const response = await request(`http://127.0.0.1:${old.port}/ready`, { reset: true });
+            await response.body.dump();
+            saw503 = response.statusCode === 503;
+          } catch {
+            break;
+          }
+        }
+        const exitCode = await exited;
+        live.delete(old);
+        replicas[index] = next;
+        details.push({ readyMs, exitMs: Date.now() - t1, exitCode, saw503 });
+        say(
+          `${new Date().toISOString()} rotation ${rotation}, replica ${index + 1}: new ready in ${readyMs} ms, old exited ${exitCode} after ${Date.now() - t1} ms; ` +
+            `${rolling.requests} requests, ${rolling.requests - rolling.ok} failed`,
+        );
+      }
+    }
+    await sleep(options.settleMs);
+    const rollingEnd = Date.now();
+
+    let kill: RollingReport['kill'];
+    if (options.killOne) {
+      current = killCounts;
+      const victim = replicas[0]!;
+      victim.child.kill('SIGKILL');
+      const windowStart = Date.now();
+      await new Promise((resolve) => victim.child.once('exit', resolve));
+      live.delete(victim);
+      await sleep(Math.max(1_000, options.settleMs));
+      kill = { ...killCounts, windowMs: Date.now() - windowStart };
+      say(`kill -9 of one replica: ${killCounts.requests} requests, ${killCounts.requests - killCounts.ok} failed`);
+    }
+    await load.stop();
+    cleanup.pop();
+    const balancerReloads = nginx.reloads();
+
+    const durationS = (rollingEnd - loadStarted) / 1000;
+    return {
+      replicas: options.replicas,
+      rotations: options.rotations,
+      replacements: details.length,
+      concurrency: options.concurrency,
+      drainDelayMs: options.drainDelayMs,
+      graceMs: options.graceMs,
+      probeIntervalMs: options.probeIntervalMs,
+      balancerReloads,
+      durationS,
+      requestsPerSecond: rolling.requests / durationS,
+      rolling,
+      ...(kill && { kill }),
+      replacementsDetail: details,
+      failureSamples: samples,
+      balancerLog: nginx
+        .errorLog()
+        .split('\n')
+        .filter((line) => line.includes('upstream'))
+        .slice(0, 40)
+        .map((line) => line.replace(/^\S+ \S+ /, '').slice(0, 300)),
+    };
+  } finally {
+    for (const step of cleanup.reverse()) await step();
+  }
+}
