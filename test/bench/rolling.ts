@@ -20,7 +20,7 @@ export async function runRollingBench(options: { rotations: number; out: string 
     rotations: options.rotations,
     concurrency: 20,
     probeIntervalMs: 250,
-    drainDelayMs: 3_000,
+    drainDelayMs: 5_000,
     graceMs: 5_000,
     settleMs: 2_000,
     killOne: true,
@@ -33,6 +33,7 @@ export async function runRollingBench(options: { rotations: number; out: string 
       .join(', ') || '—';
   const readyMs = report.replacementsDetail.map((detail) => detail.readyMs).sort((a, b) => a - b);
   const exitMs = report.replacementsDetail.map((detail) => detail.exitMs).sort((a, b) => a - b);
+  const outMs = report.replacementsDetail.map((detail) => detail.outOfRotationMs).sort((a, b) => a - b);
   console.log(`\n### Rolling restart (${report.replicas} replicas behind nginx, concurrency ${report.concurrency})\n`);
   console.log('| phase | requests | failed | failures | retried by nginx |');
   console.log('| --- | ---: | ---: | --- | ---: |');
@@ -45,7 +46,7 @@ export async function runRollingBench(options: { rotations: number; out: string 
     );
   console.log(
     `\n${report.requestsPerSecond.toFixed(0)} req/s through nginx; drain delay ${report.drainDelayMs} ms, grace ${report.graceMs} ms, /ready polled every ${report.probeIntervalMs} ms (${report.balancerReloads} nginx reloads); ` +
-      `new replica ready in ${readyMs[0]}–${readyMs.at(-1)} ms, old one exited (code ${[...new Set(report.replacementsDetail.map((d) => d.exitCode))].join('/')}) ${exitMs[0]}–${exitMs.at(-1)} ms after SIGTERM`,
+      `new replica ready in ${readyMs[0]}–${readyMs.at(-1)} ms, old one exited (code ${[...new Set(report.replacementsDetail.map((d) => d.exitCode))].join('/')}) ${exitMs[0]}–${exitMs.at(-1)} ms after SIGTERM, out of nginx's rotation ${outMs[0]}–${outMs.at(-1)} ms after SIGTERM`,
   );
   if (report.failureSamples.length) console.log(`\nfirst failures:\n${report.failureSamples.join('\n')}`);
   mkdirSync(dirname(options.out), { recursive: true });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { HEALTH_PATH, READY_PATH } from '../../src/paths.js';
 import { readDockerfile, type Instruction } from '../support/dockerfile.js';
 import { ROOT } from '../support/main-process.js';
 import { withStack } from '../support/stack.js';
@@ -93,7 +94,9 @@ describe('deploy/ against the code', () => {
   it('probes paths the server serves: readiness turns 503 when draining, liveness stays 200', async () => {
     const readiness = container.readinessProbe.httpGet;
     const liveness = container.livenessProbe.httpGet;
-    expect(readiness.path).not.toBe(liveness.path);
+    // The paths the code declares for each job, not merely any route that answers 200 (/graphql would).
+    expect(readiness.path).toBe(READY_PATH);
+    expect(liveness.path).toBe(HEALTH_PATH);
     await withStack(
       { sharedEmulator: emulator, env: { ...podEnvironment(), PORT: '0', HOST: '127.0.0.1' } },
       async (stack) => {

@@ -29,8 +29,11 @@ export interface NginxOptions {
 export interface RunningNginx {
   url: string;
   config(): string;
-  /** Rewrites the upstream list and reloads nginx (SIGHUP): new workers use the new list at once. */
-  setUpstreams(ports: number[]): void;
+  /**
+   * Rewrites the upstream list and reloads nginx (SIGHUP); resolves once the new worker runs (the old
+   * one, told to quit, takes no new request but finishes those it has).
+   */
+  setUpstreams(ports: number[]): Promise<void>;
   reloads(): number;
   errorLog(): string;
   stop(): Promise<void>;
@@ -117,11 +120,15 @@ export async function startNginx(binary: string, options: NginxOptions): Promise
   return {
     url,
     config: () => nginxConfig(directory, current),
-    setUpstreams: (ports) => {
+    setUpstreams: async (ports) => {
+      const workersStarted = () => errorLog().split('start worker process').length;
+      const before = workersStarted();
       current = { ...current, upstreamPorts: ports };
       writeFileSync(configPath, nginxConfig(directory, current));
       child.kill('SIGHUP');
       reloads++;
+      const deadline = Date.now() + 60_000;
+      while (workersStarted() === before && Date.now() < deadline) await sleep(20);
     },
     reloads: () => reloads,
     errorLog,

@@ -57,7 +57,18 @@ export interface RollingReport {
   rolling: PhaseCounts;
   kill?: PhaseCounts & { windowMs: number };
   /** Per replacement: how long the new replica took to be ready, the old one to exit, its exit code. */
-  replacementsDetail: Array<{ readyMs: number; exitMs: number; exitCode: number | null; saw503: boolean }>;
+  /**
+   * Per replacement: how long the new replica took to be ready, the old one to exit (and its code),
+   * whether its /ready said 503 while draining, and when the balancer stopped sending to it (after
+   * SIGTERM: the controller's next poll plus nginx's reload).
+   */
+  replacementsDetail: Array<{
+    readyMs: number;
+    exitMs: number;
+    exitCode: number | null;
+    saw503: boolean;
+    outOfRotationMs: number;
+  }>;
   failureSamples: string[];
   /** nginx's error log lines about replicas (refused connects, resets), first ones only. */
   balancerLog: string[];
@@ -99,7 +110,7 @@ function spawnNode(appDir: string, script: string, env: Record<string, string>):
 /** Polls `url` until it answers `status` (any status when undefined). */
 async function waitFor(url: string, child: ChildProcess, output: () => string, status?: number): Promise<void> {
   // Generous: on a machine shared with other test runs, a Node start can take many seconds.
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 240_000;
   let last = '';
   for (;;) {
     if (child.exitCode !== null) throw new Error(`process exited during start (${child.exitCode}):\n${output()}`);
@@ -235,13 +246,17 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
     // The endpoint controller: the replicas whose /ready answers 200 are the ones nginx sends to.
     let watching = true;
     let upstreams = replicas.map((replica) => replica.port).join();
+    /** When each port last left nginx's list. */
+    const removedAt = new Map<number, number>();
     const controller = (async () => {
       while (watching) {
         const ports = [...live].map((replica) => replica.port);
         const answers = await Promise.all(ports.map(isReady));
         const ready = ports.filter((_, index) => answers[index]);
         if (ready.length > 0 && ready.join() !== upstreams) {
-          nginx.setUpstreams(ready);
+          await nginx.setUpstreams(ready);
+          for (const port of upstreams.split(',').map(Number))
+            if (!ready.includes(port)) removedAt.set(port, Date.now());
           upstreams = ready.join();
         }
         await sleep(options.probeIntervalMs);
@@ -286,9 +301,15 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
         const exitCode = await exited;
         live.delete(old);
         replicas[index] = next;
-        details.push({ readyMs, exitMs: Date.now() - t1, exitCode, saw503 });
+        details.push({
+          readyMs,
+          exitMs: Date.now() - t1,
+          exitCode,
+          saw503,
+          outOfRotationMs: (removedAt.get(old.port) ?? Number.POSITIVE_INFINITY) - t1,
+        });
         say(
-          `${new Date().toISOString()} rotation ${rotation}, replica ${index + 1}: new ready in ${readyMs} ms, old exited ${exitCode} after ${Date.now() - t1} ms; ` +
+          `${new Date().toISOString()} rotation ${rotation}, replica ${index + 1}: new ready in ${readyMs} ms, old out of rotation after ${details.at(-1)!.outOfRotationMs} ms, exited ${exitCode} after ${details.at(-1)!.exitMs} ms; ` +
             `${rolling.requests} requests, ${rolling.requests - rolling.ok} failed`,
         );
       }
