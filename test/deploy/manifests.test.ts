@@ -107,7 +107,7 @@ describe('deploy/ against the code', () => {
         };
         expect(await get(readiness.path)).toBe(200);
         expect(await get(liveness.path)).toBe(200);
-        const drained = stack.gateway.drain({ drainDelayMs: 300, graceMs: 100 });
+        const drained = stack.gateway.drain({ drainDelayMs: 2_000, graceMs: 100 });
         expect(await get(readiness.path)).toBe(503);
         expect(await get(liveness.path)).toBe(200);
         await drained;
