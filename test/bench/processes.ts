@@ -1,6 +1,8 @@
 /**
  * The benchmark's processes: each server runs alone, started with tsx and stopped with SIGTERM,
- * and is observed from outside through /proc (CPU time, RSS), as an operator would see it.
+ * and is observed from outside through /proc (CPU time, RSS), as an operator would see it. Each
+ * server's stdout is a pipe the benchmark drains (as a log shipper would), and each can be asked
+ * over IPC what it allocated (test/bench/alloc-probe.mjs, preloaded).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,8 +16,12 @@ export interface ServerProcess {
   name: string;
   url: string;
   pid: number;
+  /** Sends `message` to the preloaded probe and resolves with its answer. */
+  ask<T = Record<string, unknown>>(message: string): Promise<T>;
   stop(): Promise<void>;
 }
+
+const PROBE = ['--import', './test/bench/alloc-probe.mjs'];
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,14 +48,16 @@ export async function startServer(
   nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...loader, script], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...loader, ...PROBE, script], {
     cwd: ROOT,
     // No balancer watches /ready here: the gateway may stop without the drain delay.
     env: { ...process.env, NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY_MS: '0', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
+  // Logs go to a pipe, as in a container; read and dropped so the server never blocks on it.
+  child.stdout!.resume();
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -67,6 +75,11 @@ export async function startServer(
     name,
     url,
     pid: child.pid!,
+    ask: <T>(message: string) =>
+      new Promise<T>((resolve) => {
+        child.once('message', (answer) => resolve(answer as T));
+        child.send(message);
+      }),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -101,10 +114,14 @@ export interface LoadResult {
   non2xx: number;
 }
 
-/** Runs test/bench/load.ts in its own process and returns what it measured. */
+/**
+ * Runs test/bench/load.ts in its own process and returns what it measured; `onProgress` gets the
+ * requests completed so far at every tick (with `tickMs` in the options).
+ */
 export function runLoad(
   options: Record<string, unknown>,
   script = 'test/bench/load.ts',
+  onProgress?: (requests: number) => void,
 ): Promise<LoadResult & Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], {
@@ -113,10 +130,19 @@ export function runLoad(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
+    let pending = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (line.startsWith('{"progress"')) onProgress?.(JSON.parse(line).progress);
+    });
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.once('exit', (code) => {
       const line = stdout.trim().split('\n').at(-1);
+      if (line?.startsWith('{"progress"'))
+        return reject(new Error(`load generator ended without a result:\n${stderr}`));
       if (code !== 0 || !line) reject(new Error(`load generator failed (${code}):\n${stderr}`));
       else resolve(JSON.parse(line));
     });

@@ -1,0 +1,165 @@
+/**
+ * What the benchmark measures: the servers it starts and the cases it sends them. A new case is one
+ * entry in CASES (and, if it needs its own process, one in SERVERS); run.ts measures whatever is
+ * listed, in the same interleaved slices as the rest.
+ */
+import { DEMO } from '../../src/emulator/demo-data.js';
+import { TICKET_PATH } from '../../src/kibo/client.js';
+import { DEFAULT_MANIFEST_URL, readManifestFile } from '../../src/trusted-documents/manifest.js';
+import { WIDE_SELECTION } from './projection-cost.js';
+import type { ServerProcess } from './processes.js';
+
+export const PROJECTED_FIELDS = 'accessToken,tenant(id,name,sites(id,name))';
+export const PROJECTED_QUERY =
+  'mutation { switchTenant(tenantId: 100002) { accessToken tenant { id name sites { id name } } } }';
+const WIDE_QUERY = `mutation { switchTenant(tenantId: 100002) ${WIDE_SELECTION} }`;
+const TRUSTED_ID = Object.entries(readManifestFile(DEFAULT_MANIFEST_URL)).find(([, text]) =>
+  text.startsWith('mutation SwitchTenantTokens('),
+)?.[0];
+export const CREDENTIALS = { authorization: `Bearer ${DEMO.appToken}`, 'x-kibo-refresh-token': DEMO.refreshToken };
+
+/** A server process: what runs and with which environment (the emulator's URL is filled in). */
+export interface ServerSpec {
+  script: string;
+  env(emulatorUrl: string): Record<string, string>;
+}
+
+const gateway =
+  (overrides: Record<string, string> = {}) =>
+  (emulatorUrl: string): Record<string, string> => ({
+    KIBO_BASE_URL: emulatorUrl,
+    HOST: '127.0.0.1',
+    MAX_COST: '1000000',
+    TRUSTED_DOCUMENTS: 'allow',
+    // The production default: one log line per request, to a pipe.
+    LOG_LEVEL: 'info',
+    ...overrides,
+  });
+
+/** Every process but the emulator (started first, by run.ts). Started only when a selected case needs it. */
+export const SERVERS = {
+  floor: {
+    script: 'test/bench/proxy-floor.ts',
+    env: (emulatorUrl) => ({ KIBO_BASE_URL: emulatorUrl, RESPONSE_FIELDS: PROJECTED_FIELDS, TENANT_ID: '100002' }),
+  },
+  gateway: { script: 'dist/src/main.js', env: gateway() },
+  'gateway-silent': { script: 'dist/src/main.js', env: gateway({ LOG_LEVEL: 'silent' }) },
+  'gateway-full': { script: 'dist/src/main.js', env: gateway({ PROJECTION: 'false' }) },
+} satisfies Record<string, ServerSpec>;
+
+export type ServerName = keyof typeof SERVERS | 'emulator';
+
+export interface LoadRequest {
+  url: string;
+  method: 'POST' | 'PUT';
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface BenchCase {
+  name: string;
+  /** One line for the report. */
+  what: string;
+  server: ServerName;
+  request(server: ServerProcess): LoadRequest;
+  /** Checked on one answer before the case is measured. */
+  correct(body: any): boolean;
+  /** Makes a Kibo call per request (upstream bytes are reported per call). */
+  upstream: boolean;
+}
+
+const graphql =
+  (body: Record<string, unknown>) =>
+  (server: ServerProcess): LoadRequest => ({
+    url: `${server.url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...CREDENTIALS },
+    body: JSON.stringify(body),
+  });
+
+const raw =
+  (responseFields?: string) =>
+  (server: ServerProcess): LoadRequest => ({
+    url: `${server.url}${TICKET_PATH}?${new URLSearchParams({ tenantId: '100002', ...(responseFields && { responseFields }) })}`,
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: CREDENTIALS.authorization },
+    body: JSON.stringify({ refreshToken: DEMO.refreshToken }),
+  });
+
+const tenantOf = (body: any) => body?.data?.switchTenant?.tenant ?? body?.tenant;
+const projectedAnswer = (body: any) => !body.errors && tenantOf(body)?.sites?.length === 5;
+
+export const CASES: BenchCase[] = [
+  {
+    name: 'raw-projected',
+    what: 'PUT straight to the emulator with the projection gateway-projected needs',
+    server: 'emulator',
+    request: raw(PROJECTED_FIELDS),
+    correct: (b) => tenantOf(b)?.id === 100002 && tenantOf(b).sites.length === 5 && !('availableTenants' in b),
+    upstream: true,
+  },
+  {
+    name: 'raw-full',
+    what: 'the same without responseFields',
+    server: 'emulator',
+    request: raw(),
+    correct: (b) => b.availableTenants?.length === 50,
+    upstream: true,
+  },
+  {
+    name: 'proxy-floor',
+    what: 'a bare node:http server forwarding each POST through the same undici pool',
+    server: 'floor',
+    request: (server) => ({ ...graphql({ query: PROJECTED_QUERY })(server), url: server.url }),
+    correct: (b) => tenantOf(b)?.id === 100002,
+    upstream: true,
+  },
+  {
+    name: 'gateway-typename',
+    what: '`{ __typename }`: the framework alone, no Kibo call',
+    server: 'gateway',
+    request: graphql({ query: '{ __typename }' }),
+    correct: (b) => b.data?.__typename === 'Query',
+    upstream: false,
+  },
+  {
+    name: 'gateway-projected',
+    what: 'switchTenant { accessToken tenant { id name sites { id name } } }, an ad-hoc document through Yoga',
+    server: 'gateway',
+    request: graphql({ query: PROJECTED_QUERY }),
+    correct: projectedAnswer,
+    upstream: true,
+  },
+  {
+    name: 'gateway-projected-silent',
+    what: 'gateway-projected with LOG_LEVEL=silent (the cost of info logging)',
+    server: 'gateway-silent',
+    request: graphql({ query: PROJECTED_QUERY }),
+    correct: projectedAnswer,
+    upstream: true,
+  },
+  {
+    name: 'gateway-trusted',
+    what: 'the same selection sent by id (SwitchTenantTokens from the trusted-documents manifest)',
+    server: 'gateway',
+    request: graphql({ documentId: TRUSTED_ID, variables: { tenantId: 100002 } }),
+    correct: projectedAnswer,
+    upstream: true,
+  },
+  {
+    name: 'gateway-full',
+    what: 'gateway-projected with PROJECTION=false (whole tickets)',
+    server: 'gateway-full',
+    request: graphql({ query: PROJECTED_QUERY }),
+    correct: projectedAnswer,
+    upstream: true,
+  },
+  {
+    name: 'gateway-wide',
+    what: 'a ~50-field selection across availableTenants',
+    server: 'gateway',
+    request: graphql({ query: WIDE_QUERY }),
+    correct: (b) => !b.errors && b.data?.switchTenant?.availableTenants?.length === 50,
+    upstream: true,
+  },
+];

@@ -1,0 +1,116 @@
+/**
+ * How one case is measured, fairly: an uncounted warm-up read second by second (the warm-up curve,
+ * so the report shows the JIT reached steady state), then short measured slices that run.ts
+ * interleaves across cases, each slice reading the server's CPU from /proc and the emulator's
+ * counters before and after.
+ */
+import { STATS_PATH } from '../../src/emulator/server.js';
+import type { BenchCase, LoadRequest } from './cases.js';
+import { cpuMs, runLoad, type ServerProcess } from './processes.js';
+
+export interface SliceResult {
+  requests: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuMsPerRequest: number;
+  upstreamBytesPerRequest: number;
+  errors: number;
+}
+
+export interface WarmupCurve {
+  /** CPU ms per request of the server, second by second from the first request of the warm-up. */
+  cpuMsPerRequest: number[];
+  /** The first second from which every later one stays within 15 % of the last three's median. */
+  steadyFromSecond: number | null;
+}
+
+export interface Target {
+  spec: BenchCase;
+  server: ServerProcess;
+  emulator: ServerProcess;
+  request: LoadRequest;
+}
+
+export async function emulatorStats(
+  emulator: ServerProcess,
+): Promise<{ ticketRequests: number; responseBytes: number }> {
+  const response = await fetch(`${emulator.url}${STATS_PATH}`);
+  return (await response.json()) as { ticketRequests: number; responseBytes: number };
+}
+
+/** One request, checked, before anything is measured: a wrong answer fails the whole run. */
+export async function checkAnswer(target: Target): Promise<void> {
+  const { url, method, headers, body } = target.request;
+  const response = await fetch(url, { method, headers, body });
+  const answer = await response.json();
+  if (!target.spec.correct(answer))
+    throw new Error(`${target.spec.name}: wrong answer before measuring: ${JSON.stringify(answer).slice(0, 400)}`);
+}
+
+export async function warmUp(target: Target, seconds: number, connections: number): Promise<WarmupCurve> {
+  const curve: number[] = [];
+  let lastCpu = cpuMs(target.server.pid);
+  let lastRequests = 0;
+  await runLoad({ ...target.request, connections, durationSeconds: seconds, tickMs: 1000 }, undefined, (requests) => {
+    const cpu = cpuMs(target.server.pid);
+    if (requests > lastRequests) curve.push((cpu - lastCpu) / (requests - lastRequests));
+    lastCpu = cpu;
+    lastRequests = requests;
+  });
+  return { cpuMsPerRequest: curve, steadyFromSecond: steadyFrom(curve) };
+}
+
+function steadyFrom(curve: number[]): number | null {
+  if (curve.length < 4) return null;
+  const reference = median(curve.slice(-3));
+  let from = curve.length - 3;
+  while (from > 0 && Math.abs(curve[from - 1]! - reference) <= 0.15 * reference) from--;
+  return from + 1;
+}
+
+export async function measureSlice(target: Target, seconds: number, connections: number): Promise<SliceResult> {
+  // Let the previous slice's last in-flight requests land before counting this one's.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const statsBefore = await emulatorStats(target.emulator);
+  const cpuBefore = cpuMs(target.server.pid);
+  const load = await runLoad({ ...target.request, connections, durationSeconds: seconds });
+  const cpuAfter = cpuMs(target.server.pid);
+  const statsAfter = await emulatorStats(target.emulator);
+  const upstreamRequests = statsAfter.ticketRequests - statsBefore.ticketRequests;
+  return {
+    requests: load.requests,
+    rps: load.rps,
+    p50Ms: load.p50Ms,
+    p99Ms: load.p99Ms,
+    cpuMsPerRequest: load.requests ? (cpuAfter - cpuBefore) / load.requests : NaN,
+    upstreamBytesPerRequest: upstreamRequests
+      ? (statsAfter.responseBytes - statsBefore.responseBytes) / upstreamRequests
+      : 0,
+    errors: load.errors + load.non2xx,
+  };
+}
+
+/** Bytes the server's V8 heap allocated per request over `seconds` of this case's load (the probe counts). */
+export async function allocationPerRequest(target: Target, seconds: number, connections: number): Promise<number> {
+  await target.server.ask('alloc-begin');
+  const load = await runLoad({ ...target.request, connections, durationSeconds: seconds });
+  const { allocatedBytes } = await target.server.ask<{ allocatedBytes: number }>('alloc-end');
+  // Requests still in flight when the load stopped are counted in bytes but not in requests: with
+  // thousands of requests per window that is well under 1 %.
+  return load.requests ? allocatedBytes / load.requests : NaN;
+}
+
+export function median(values: number[]): number {
+  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
+  if (!sorted.length) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** (max − min) / median, the spread a reader should allow for. */
+export function spread(values: number[]): number {
+  const present = values.filter((value) => !Number.isNaN(value));
+  if (present.length < 2) return 0;
+  return (Math.max(...present) - Math.min(...present)) / median(present);
+}

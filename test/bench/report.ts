@@ -1,0 +1,194 @@
+/**
+ * The benchmark's report: per-run tables, the summary the README's table is filled from (medians
+ * across runs, with their spread), and the goals of issue 13, misses stated as misses.
+ */
+import type { SliceResult, WarmupCurve } from './measure.js';
+import { median, spread } from './measure.js';
+import type { VariantResult } from './memory.js';
+
+export interface CaseRun extends SliceResult {
+  /** Every slice of the run, in the order measured. */
+  slices: SliceResult[];
+}
+
+export interface CaseSummary {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  upstreamBytesPerRequest: number;
+  cpuMsPerRequest: number;
+  /** (max − min) / median of the runs' CPU per request. */
+  cpuSpread: number;
+  cpuVsFloor: number | null;
+  rpsVsFloor: number | null;
+  allocatedKBPerRequest: number | null;
+}
+
+export const fixed = (value: number | null | undefined, digits = 2) =>
+  value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits);
+
+export function summarize(
+  runs: Array<Record<string, CaseRun>>,
+  allocation: Record<string, number>,
+): Record<string, CaseSummary> {
+  const names = Object.keys(runs[0] ?? {});
+  const across = (name: string, pick: (run: CaseRun) => number) =>
+    median(
+      runs
+        .map((run) => run[name])
+        .filter(Boolean)
+        .map((run) => pick(run!)),
+    );
+  const floorCpu = names.includes('proxy-floor') ? across('proxy-floor', (r) => r.cpuMsPerRequest) : NaN;
+  const floorRps = names.includes('proxy-floor') ? across('proxy-floor', (r) => r.rps) : NaN;
+  const summary: Record<string, CaseSummary> = {};
+  for (const name of names) {
+    const cpu = across(name, (r) => r.cpuMsPerRequest);
+    const rps = across(name, (r) => r.rps);
+    summary[name] = {
+      rps,
+      p50Ms: across(name, (r) => r.p50Ms),
+      p99Ms: across(name, (r) => r.p99Ms),
+      upstreamBytesPerRequest: across(name, (r) => r.upstreamBytesPerRequest),
+      cpuMsPerRequest: cpu,
+      cpuSpread: spread(runs.map((run) => run[name]?.cpuMsPerRequest ?? NaN)),
+      cpuVsFloor: Number.isNaN(floorCpu) ? null : cpu / floorCpu,
+      rpsVsFloor: Number.isNaN(floorRps) ? null : rps / floorRps,
+      allocatedKBPerRequest: allocation[name] === undefined ? null : allocation[name]! / 1024,
+    };
+  }
+  return summary;
+}
+
+export function printRun(index: number, cases: Record<string, CaseRun>, settings: string) {
+  console.log(`\n### Run ${index + 1} (${settings}; medians of the interleaved slices)\n`);
+  console.log('| case | req/s | p50 ms | p99 ms | upstream B/req | CPU ms/req | CPU spread of slices | errors |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, r] of Object.entries(cases))
+    console.log(
+      `| ${name} | ${fixed(r.rps, 0)} | ${fixed(r.p50Ms, 3)} | ${fixed(r.p99Ms, 3)} | ${fixed(r.upstreamBytesPerRequest, 0)} | ${fixed(r.cpuMsPerRequest, 3)} | ±${fixed((spread(r.slices.map((s) => s.cpuMsPerRequest)) * 100) / 2, 0)} % | ${r.errors} |`,
+    );
+}
+
+export function printSummary(summary: Record<string, CaseSummary>, runs: number) {
+  console.log(`\n### Summary: medians of ${runs} run(s), CPU spread = (max − min) / median across runs\n`);
+  console.log(
+    '| case | req/s | p50 ms | p99 ms | upstream B/req | CPU ms/req | CPU × floor | req/s × floor | heap KB/req | CPU spread |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, s] of Object.entries(summary))
+    console.log(
+      `| ${name} | ${fixed(s.rps, 0)} | ${fixed(s.p50Ms, 3)} | ${fixed(s.p99Ms, 3)} | ${fixed(s.upstreamBytesPerRequest, 0)} | ${fixed(s.cpuMsPerRequest, 3)} | ${fixed(s.cpuVsFloor)} | ${fixed(s.rpsVsFloor)} | ${fixed(s.allocatedKBPerRequest, 1)} | ${fixed(s.cpuSpread * 100, 0)} % |`,
+    );
+}
+
+export function printWarmup(curves: Record<string, WarmupCurve>) {
+  console.log('\n### Warm-up (uncounted): CPU ms per request, second by second\n');
+  for (const [name, curve] of Object.entries(curves))
+    console.log(
+      `${name.padEnd(26)} ${curve.cpuMsPerRequest.map((v) => fixed(v, 3)).join(' ')}  → steady from second ${curve.steadyFromSecond ?? '— (not steady: lengthen --warmup)'}`,
+    );
+}
+
+export interface Memory {
+  startMiB: number;
+  afterMiB: number;
+  peakMiB: number;
+}
+
+export interface Goal {
+  goal: string;
+  measured: string;
+  met: boolean | null;
+}
+
+export function goals(summary: Record<string, CaseSummary>, memory: Memory | undefined): Goal[] {
+  const ratio = (v: number | null | undefined) => (v === null || v === undefined ? NaN : v);
+  const rows: Array<[string, number, (v: number) => boolean, (v: number) => string]> = [
+    [
+      'gateway-trusted CPU/request ≤ 2 × proxy-floor',
+      ratio(summary['gateway-trusted']?.cpuVsFloor),
+      (v) => v <= 2,
+      (v) => `${fixed(v)} ×`,
+    ],
+    [
+      'gateway-trusted throughput ≥ 0.5 × proxy-floor',
+      ratio(summary['gateway-trusted']?.rpsVsFloor),
+      (v) => v >= 0.5,
+      (v) => `${fixed(v)} ×`,
+    ],
+    [
+      'gateway-projected CPU/request ≤ 3 × proxy-floor',
+      ratio(summary['gateway-projected']?.cpuVsFloor),
+      (v) => v <= 3,
+      (v) => `${fixed(v)} ×`,
+    ],
+    [
+      'gateway-typename CPU/request ≤ 1.5 × proxy-floor',
+      ratio(summary['gateway-typename']?.cpuVsFloor),
+      (v) => v <= 1.5,
+      (v) => `${fixed(v)} ×`,
+    ],
+    [
+      'info logging < 5 % of CPU/request against silent',
+      summary['gateway-projected'] && summary['gateway-projected-silent']
+        ? summary['gateway-projected'].cpuMsPerRequest / summary['gateway-projected-silent'].cpuMsPerRequest - 1
+        : NaN,
+      (v) => v < 0.05,
+      (v) => `${fixed(v * 100, 1)} %`,
+    ],
+    [
+      'gateway-trusted heap allocated ≤ 50 KB/request',
+      summary['gateway-trusted']?.allocatedKBPerRequest ?? NaN,
+      (v) => v <= 50,
+      (v) => `${fixed(v, 1)} KB`,
+    ],
+    [
+      'gateway-projected p99 < 5 ms at concurrency 10',
+      summary['gateway-projected']?.p99Ms ?? NaN,
+      (v) => v < 5,
+      (v) => `${fixed(v, 3)} ms`,
+    ],
+    [
+      'projected upstream bytes ≤ 0.5 % of the full ticket',
+      summary['gateway-projected'] && summary['gateway-full']
+        ? summary['gateway-projected'].upstreamBytesPerRequest / summary['gateway-full'].upstreamBytesPerRequest
+        : NaN,
+      (v) => v <= 0.005,
+      (v) => `${fixed(v * 100, 3)} %`,
+    ],
+    ['gateway RSS after all cases ≤ 120 MiB', memory?.afterMiB ?? NaN, (v) => v <= 120, (v) => `${fixed(v, 1)} MiB`],
+    ['gateway RSS peak ≤ 150 MiB', memory?.peakMiB ?? NaN, (v) => v <= 150, (v) => `${fixed(v, 1)} MiB`],
+  ];
+  return rows.map(([goal, value, met, format]) => ({
+    goal,
+    measured: Number.isNaN(value) ? 'not measured' : format(value),
+    met: Number.isNaN(value) ? null : met(value),
+  }));
+}
+
+export function printGoals(rows: Goal[], memory: Memory | undefined) {
+  console.log('\n### Goals (medians across runs)\n\n| goal | measured | |\n| --- | ---: | --- |');
+  for (const { goal, measured, met } of rows)
+    console.log(`| ${goal} | ${measured} | ${met === null ? '' : met ? 'met' : 'MISSED'} |`);
+  if (memory)
+    console.log(
+      `\ngateway RSS: ${fixed(memory.startMiB, 1)} MiB at start, ${fixed(memory.afterMiB, 1)} MiB after all cases, ${fixed(memory.peakMiB, 1)} MiB at peak`,
+    );
+}
+
+export function printMemoryVariants(variants: VariantResult[]) {
+  console.log(
+    '\n### Memory: V8 heap settings (NODE_OPTIONS) side by side, each a fresh gateway under projected → wide → projected\n',
+  );
+  console.log(
+    '| NODE_OPTIONS | CPU ms/req | req/s | heap KB/req | RSS after MiB | RSS peak MiB | heap total MiB | new space MiB | old space MiB | code MiB | outside the heap MiB |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const v of variants) {
+    const spaces = v.breakdown.spacesMiB;
+    console.log(
+      `| ${v.variant} | ${fixed(v.cpuMsPerRequest, 3)} | ${fixed(v.rps, 0)} | ${fixed(v.allocatedKBPerRequest, 1)} | ${fixed(v.rssAfterMiB, 1)} | ${fixed(v.rssPeakMiB, 1)} | ${fixed(v.breakdown.heapTotalMiB, 1)} | ${fixed(spaces.new_space, 1)} | ${fixed(spaces.old_space, 1)} | ${fixed(spaces.code_space, 1)} | ${fixed(v.breakdown.outsideHeapMiB, 1)} |`,
+    );
+  }
+}
