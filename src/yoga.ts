@@ -8,6 +8,7 @@ import type { EntityCache } from './cache/entity-cache.js';
 import { ConfigError, type BrowserConfig, type OperationLimits, type TrustedDocumentsConfig } from './config.js';
 import type { KiboClient } from './kibo/client.js';
 import { GRAPHQL_PATH, HEALTH_PATH } from './paths.js';
+import { boundedParserCache } from './plugins/bounded-parser-cache.js';
 import { useClientSafeErrors } from './plugins/use-client-safe-errors.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
 import { useInputErrorCodes } from './plugins/use-input-error-codes.js';
@@ -70,8 +71,11 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
     alsoNeeded: options.refreshTokenCookie ? COOKIE_TICKET_PROPERTIES : [],
     projection: options.projection,
   });
+  const parserCache = boundedParserCache();
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
+    // Keyed by the query text clients send: bounded by weight, not only by count.
+    parserAndValidationCache: parserCache.options,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: HEALTH_PATH,
     landingPage: false,
@@ -130,7 +134,15 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
     ],
   });
   validateOnce(yoga, trusted);
+  parserCacheChars.set(yoga, parserCache.heldChars);
   return yoga;
+}
+
+const parserCacheChars = new WeakMap<GatewayYoga, () => number>();
+
+/** Characters of query text an app's parse caches hold now; for tests of their bound. */
+export function heldParserCacheChars(yoga: GatewayYoga): number {
+  return parserCacheChars.get(yoga)?.() ?? 0;
 }
 
 function loadManifest(config: TrustedDocumentsConfig): TrustedDocuments {

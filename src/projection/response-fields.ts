@@ -1,11 +1,21 @@
 /**
  * The `responseFields` a resolver sends, computed once per operation and reused. A projection
- * depends only on the document and on the Boolean variables `@skip`/`@include` can read, so it is
- * cached on the field's AST node (Yoga's parse cache hands the same nodes to every request with
- * the same query text) under those variables' values — never under other variables, which may
- * carry credentials.
+ * depends only on the document and on the Boolean variables that `@skip`/`@include` read inside the
+ * field's selection, so it is cached per field AST node (Yoga's parse cache hands the same nodes to
+ * every request with the same query text) under the values of exactly those variables — never
+ * under other variables, which may carry credentials and would only multiply entries.
+ *
+ * Clients choose documents and variable values, so the cache is an LRU with a fixed number of
+ * entries: a client sending ever-new values evicts old entries instead of growing the heap.
  */
-import { Kind, type FieldNode, type GraphQLResolveInfo, type TypeNode } from 'graphql';
+import {
+  Kind,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLResolveInfo,
+  type SelectionSetNode,
+} from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { fitResponseFields } from './coarsen.js';
 import { WHOLE_VALUE, type Projection } from './projection.js';
 import { projectionFromInfo } from './walker.js';
@@ -17,7 +27,34 @@ export interface QueryBudget {
   measure(responseFields: string): number;
 }
 
-const cache = new WeakMap<FieldNode, Map<string, string | undefined>>();
+/**
+ * Entries kept. Each holds one responseFields string (at most KIBO_MAX_QUERY_LENGTH characters),
+ * so the cache stays within a few MiB; a thousand live (document, variables) pairs covers any
+ * real client population, and a miss costs only a walk (~50 µs).
+ */
+export const PROJECTION_CACHE_MAX_ENTRIES = 1_000;
+
+/** lru-cache holds no `undefined`; the whole-ticket answer is boxed. */
+interface Entry {
+  responseFields: string | undefined;
+}
+
+const cache = new LRUCache<string, Entry>({ max: PROJECTION_CACHE_MAX_ENTRIES });
+
+/** What a field node contributes to its cache key; lives as long as the parsed document does. */
+interface FieldKeyPart {
+  id: number;
+  /** The variables `@skip`/`@include` read beneath the field, sorted, each once. */
+  conditionVariables: readonly string[];
+}
+
+const keyParts = new WeakMap<FieldNode, FieldKeyPart>();
+let nextFieldId = 0;
+
+/** Entries held now; for tests that check the bound. */
+export function projectionCacheSize(): number {
+  return cache.size;
+}
 
 export interface ResponseFieldsOptions {
   budget: QueryBudget;
@@ -48,16 +85,19 @@ export function responseFieldsFor(
   };
   if (fieldNodes !== info.fieldNodes) return compute();
 
-  const key = `${budget.maxLength}|${alsoNeeded.join(',')}|${booleanVariablesKey(info)}`;
   const node = info.fieldNodes[0]!;
-  let byVariables = cache.get(node);
-  if (!byVariables) {
-    byVariables = new Map();
-    cache.set(node, byVariables);
+  let part = keyParts.get(node);
+  if (!part) {
+    part = { id: nextFieldId++, conditionVariables: conditionVariablesOf(node.selectionSet, info.fragments) };
+    keyParts.set(node, part);
   }
-  if (byVariables.has(key)) return byVariables.get(key);
+  let key = `${part.id}|${budget.maxLength}|${alsoNeeded.join(',')}|`;
+  for (const name of part.conditionVariables) key += `${String(info.variableValues[name])};`;
+
+  const cached = cache.get(key);
+  if (cached) return cached.responseFields;
   const responseFields = compute();
-  byVariables.set(key, responseFields);
+  cache.set(key, { responseFields });
   return responseFields;
 }
 
@@ -66,17 +106,27 @@ export function responseFieldsForProjection(projection: Projection, budget: Quer
   return fitResponseFields(projection, (candidate) => budget.measure(candidate) <= budget.maxLength);
 }
 
-function booleanVariablesKey(info: ProjectionInfo): string {
-  const definitions = info.operation.variableDefinitions;
-  if (!definitions?.length) return '';
-  let key = '';
-  for (const definition of definitions) {
-    if (namedTypeOf(definition.type) !== 'Boolean') continue;
-    key += `${definition.variable.name.value}=${String(info.variableValues[definition.variable.name.value])};`;
-  }
-  return key;
-}
-
-function namedTypeOf(type: TypeNode): string {
-  return type.kind === Kind.NAMED_TYPE ? type.name.value : namedTypeOf(type.type);
+/** The variables any `@skip(if:)`/`@include(if:)` beneath a selection reads, through fragments. */
+function conditionVariablesOf(
+  selectionSet: SelectionSetNode | undefined,
+  fragments: Record<string, FragmentDefinitionNode>,
+): string[] {
+  const names = new Set<string>();
+  const visitedFragments = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined) => {
+    for (const selection of set?.selections ?? []) {
+      for (const directive of selection.directives ?? []) {
+        for (const argument of directive.arguments ?? []) {
+          if (argument.value.kind === Kind.VARIABLE) names.add(argument.value.name.value);
+        }
+      }
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        if (visitedFragments.has(selection.name.value)) continue;
+        visitedFragments.add(selection.name.value);
+        visit(fragments[selection.name.value]?.selectionSet);
+      } else visit(selection.selectionSet);
+    }
+  };
+  visit(selectionSet);
+  return [...names].sort();
 }
