@@ -17,7 +17,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { when: 'Kibo answered 404' },
   RATE_LIMITED: { when: 'Kibo answered 429; `extensions.retryAfter` carries `Retry-After` in seconds' },
   UPSTREAM_UNAVAILABLE: {
-    when: 'Kibo answered 5xx, timed out, reset the connection, sent malformed JSON, a wrong content type or too large a body',
+    when: 'Kibo answered 5xx, timed out, reset the connection, sent malformed JSON, a wrong content type, too large a body or a ticket that does not match the spec (a field of the wrong type or shape, a bad date)',
   },
   GRAPHQL_PARSE_FAILED: { when: 'the document does not parse' },
   GRAPHQL_VALIDATION_FAILED: { when: 'the document does not validate against the schema' },

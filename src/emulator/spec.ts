@@ -42,7 +42,7 @@ export function compileSpecValidators(spec: OpenApiDocument = loadSpec()): SpecV
   // OpenAPI 3.0 schemas are JSON Schema plus `nullable`, which Ajv understands natively.
   const ajv = new Ajv({ allErrors: true, strict: false });
   addFormats(ajv);
-  ajv.addSchema({ $id: 'kibo-openapi', components: withoutUntypedNullable(spec.components) });
+  ajv.addSchema({ $id: 'kibo-openapi', components: ajvReadyComponents(spec) });
 
   const operation = spec.paths[SPEC_TICKET_PATH]!.put;
   const tenantIdParameter = operation.parameters.find((parameter) => parameter.name === 'tenantId');
@@ -52,6 +52,11 @@ export function compileSpecValidators(spec: OpenApiDocument = loadSpec()): SpecV
     ticket: ajv.getSchema('kibo-openapi#/components/schemas/TenantAdminUserAuthTicket')!,
     tenantId: ajv.compile(tenantIdParameter.schema),
   };
+}
+
+/** The spec's `components`, as Ajv compiles them (also generated for the gateway by codegen). */
+export function ajvReadyComponents(spec: OpenApiDocument): OpenApiDocument['components'] {
+  return withoutUntypedNullable(spec.components);
 }
 
 /**

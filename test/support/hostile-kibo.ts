@@ -1,0 +1,128 @@
+/**
+ * A hostile Kibo: a real HTTP server on an ephemeral loopback port that answers whatever the test
+ * tells it to — tickets with the wrong types, error bodies that echo the caller's credentials, huge
+ * lists. It has the emulator's shape (`url`, `received`, `close`), so a stack takes it as its Kibo
+ * (`startStack({ sharedEmulator: hostile })`).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ReceivedRequest, RunningEmulator } from '../../src/emulator/server.js';
+
+/** What the hostile server saw of one call, credentials included (it is the test's own server). */
+export interface HostileCall {
+  tenantId: string | null;
+  responseFields: string | null;
+  authorization: string;
+  refreshToken: string | undefined;
+}
+
+export interface HostileReply {
+  status?: number;
+  headers?: Record<string, string>;
+  body: string | Buffer;
+}
+
+export interface HostileKibo extends RunningEmulator {
+  /** How the next calls are answered; replace it per test. */
+  respond: (call: HostileCall) => HostileReply | Promise<HostileReply>;
+}
+
+export async function startHostileKibo(respond: HostileKibo['respond'] = () => ticketReply({})): Promise<HostileKibo> {
+  const received: ReceivedRequest[] = [];
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://hostile');
+    const record: ReceivedRequest = {
+      method: request.method ?? '',
+      path: url.pathname,
+      tenantId: url.searchParams.get('tenantId'),
+      responseFields: url.searchParams.get('responseFields'),
+      hadAuthorization: request.headers.authorization !== undefined,
+      status: 0,
+      clientAborted: false,
+    };
+    received.push(record);
+    response.on('close', () => {
+      record.status = response.statusCode;
+      record.clientAborted = !response.writableFinished;
+    });
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      let refreshToken: string | undefined;
+      try {
+        refreshToken = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { refreshToken?: string }).refreshToken;
+      } catch {
+        refreshToken = undefined;
+      }
+      const call: HostileCall = {
+        tenantId: record.tenantId,
+        responseFields: record.responseFields,
+        authorization: request.headers.authorization ?? '',
+        refreshToken,
+      };
+      void Promise.resolve(hostile.respond(call)).then(
+        (reply) => {
+          const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+          response.writeHead(reply.status ?? 200, {
+            'content-type': 'application/json',
+            'content-length': String(body.length),
+            ...reply.headers,
+          });
+          response.end(body);
+        },
+        () => response.destroy(),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const hostile: HostileKibo = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    received,
+    respond,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+  return hostile;
+}
+
+export function ticketReply(ticket: unknown): HostileReply {
+  return { body: JSON.stringify(ticket) };
+}
+
+/** A Kibo error envelope, as the real service shapes it. */
+export function errorReply(status: number, errorCode: unknown, message: unknown): HostileReply {
+  return { status, body: JSON.stringify({ errorCode, message, applicationName: 'AdminUser', items: [] }) };
+}
+
+/**
+ * A ticket of about `bytes` bytes, nearly all of it `availableTenants`: tenants with sites and
+ * attributes, every value well-typed, as a Kibo user with access to very many tenants would get.
+ */
+export function hugeTicket(bytes: number): Record<string, unknown> {
+  const now = new Date().toISOString();
+  const tenant = (id: number) => ({
+    id,
+    name: `Tenant ${id}`,
+    domain: `t${id}.sandbox.mozu.com`,
+    isDevTenant: false,
+    isUnified: true,
+    expiry: null,
+    lastLoginDate: now,
+    sites: Array.from({ length: 5 }, (_, i) => ({ id: id * 10 + i, name: `Site ${i}`, domain: `s${i}.example.com` })),
+    attributes: Array.from({ length: 5 }, (_, i) => ({ name: `attr${i}`, value: `value ${i}`, createDate: now })),
+  });
+  const sample = JSON.stringify(tenant(100_000)).length + 1;
+  const count = Math.max(1, Math.ceil(bytes / sample));
+  return {
+    accessToken: 'hostile-access-token',
+    accessTokenExpiration: new Date(Date.now() + 3_600_000).toISOString(),
+    createdOn: now,
+    tenant: tenant(100_000),
+    availableTenants: Array.from({ length: count }, (_, i) => tenant(100_000 + i)),
+  };
+}
