@@ -11,6 +11,7 @@ import type { paths } from '../generated/kibo-rest.js';
 import { QuerySuffixes } from './query-suffixes.js';
 import { TicketExchange, type CallerSignal } from './ticket-exchange.js';
 import type { KiboTicket } from './types.js';
+import { validatedTicket } from './validate-ticket.js';
 
 export interface RefreshTicketCall {
   tenantId: number;
@@ -110,7 +111,7 @@ export class KiboClient {
       event.status = response.status;
       if (response.status >= 200 && response.status < 300) {
         event.responseBytes = Buffer.byteLength(response.body);
-        return parseTicket(response.body);
+        return validatedTicket(parseTicket(response.body));
       }
       const details = errorDetails(response.body, response.headers['content-type']);
       details.retryAfterSeconds = parseRetryAfter(header(response.headers['retry-after']));
