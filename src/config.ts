@@ -58,6 +58,10 @@ export interface OperationLimits {
   maxBodyBytes: number;
   /** Distinct Kibo calls one operation may make; identical calls count once. */
   maxUpstreamCalls: number;
+  /** Bytes one answer may take, counted on Kibo's real values (list lengths included). */
+  maxResponseBytes: number;
+  /** How long one operation may execute, Kibo calls included. */
+  maxExecutionMs: number;
 }
 
 export interface BrowserConfig {
@@ -123,6 +127,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxCost: integer(env, 'MAX_COST', 20_000, { min: 1 }),
       maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1024, { min: 256 }),
       maxUpstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 1, { min: 1, max: 100 }),
+      maxResponseBytes: integer(env, 'MAX_RESPONSE_BYTES', 1024 * 1024, { min: 1024 }),
+      maxExecutionMs: integer(env, 'MAX_EXECUTION_MS', 10_000, { min: 1 }),
     },
     browser: {
       corsOrigins: origins(env, 'CORS_ORIGINS'),

@@ -36,6 +36,12 @@ export const ERROR_CODES = {
   PERSISTED_QUERY_ONLY: {
     when: '`TRUSTED_DOCUMENTS=only` and the request sent a document that is not a trusted one (nor a subgraph `_entities`/`_service` fetch, nor introspection where enabled): refused before parsing, no Kibo call',
   },
+  RESPONSE_TOO_LARGE: {
+    when: 'the answer would be larger than `MAX_RESPONSE_BYTES`, counted on what Kibo sent (list lengths included) before it is built; `extensions.limit` says the budget, and no data is sent',
+  },
+  EXECUTION_TIMEOUT: {
+    when: 'the operation executed for longer than `MAX_EXECUTION_MS`; `extensions.limit` says the limit, and no data is sent',
+  },
   REQUEST_ENTITY_TOO_LARGE: { httpStatus: 413, when: 'body over `MAX_BODY_BYTES`' },
   LENGTH_REQUIRED: { httpStatus: 411, when: 'a chunked body without Content-Length' },
   UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, when: 'the body is not JSON' },

@@ -9,6 +9,8 @@ import { ConfigError, type BrowserConfig, type OperationLimits, type TrustedDocu
 import type { KiboClient } from './kibo/client.js';
 import { GRAPHQL_PATH, HEALTH_PATH } from './paths.js';
 import { boundedParserCache } from './plugins/bounded-parser-cache.js';
+import { useAnswerBudget } from './plugins/use-answer-budget.js';
+import { useExecutionDeadline } from './plugins/use-execution-deadline.js';
 import { useClientSafeErrors } from './plugins/use-client-safe-errors.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
 import { useInputErrorCodes } from './plugins/use-input-error-codes.js';
@@ -60,6 +62,7 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
     entityCache: options.entityCache,
     projection: options.projection,
     refreshTokenCookie: options.refreshTokenCookie,
+    maxResponseBytes: limits.maxResponseBytes,
   };
   let graphiqlPage: Promise<string> | undefined;
   const trustedMode = options.trustedDocuments.mode;
@@ -126,6 +129,8 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
       useIntrospectionSwitch({ introspection: browser.introspection }),
       ...useOperationLimits(limits),
       useUpstreamCallCap({ maxCalls: limits.maxUpstreamCalls, knownCalls: (document) => prepared.callsOf(document) }),
+      useExecutionDeadline({ maxMs: limits.maxExecutionMs }),
+      useAnswerBudget(),
       useInputErrorCodes(),
       useClientSafeErrors(),
       useRefreshTokenCookie(),

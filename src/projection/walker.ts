@@ -141,7 +141,7 @@ export function isIncluded(selection: SelectionNode, variables: Record<string, u
   return getDirectiveValues(GraphQLIncludeDirective, selection, variables)?.if !== false;
 }
 
-function appliesTo(condition: string, type: GraphQLObjectType, schema: GraphQLSchema): boolean {
+export function appliesTo(condition: string, type: GraphQLObjectType, schema: GraphQLSchema): boolean {
   if (condition === type.name) return true;
   const conditionType = schema.getType(condition);
   return conditionType !== undefined && isAbstractType(conditionType) && schema.isSubType(conditionType, type);

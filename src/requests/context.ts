@@ -7,6 +7,7 @@
 import type { FieldNode } from 'graphql';
 import type { EntityCache } from '../cache/entity-cache.js';
 import type { KiboClient } from '../kibo/client.js';
+import { AnswerBudget } from './answer-budget.js';
 import { CallPlan } from './switch-tenant-calls.js';
 import type { EntityLoader } from './entity-loader.js';
 import { createTicketLoader, type TicketLoader } from './ticket-loader.js';
@@ -20,6 +21,8 @@ export interface RequestSettings {
   projection: boolean;
   /** Cookie mode: the refresh-token cookie's name, when it is on. */
   refreshTokenCookie: string | undefined;
+  /** Bytes one answer may take (`MAX_RESPONSE_BYTES`). */
+  maxResponseBytes: number;
 }
 
 export interface GatewayContext extends RequestSettings {
@@ -30,6 +33,8 @@ export interface GatewayContext extends RequestSettings {
   /** Keyed by the `_entities` field node: each such field's references are one batch. */
   entityLoaders: Map<FieldNode, EntityLoader>;
   callPlan: CallPlan;
+  /** What is left of the answer's byte budget, charged as Kibo's values arrive. */
+  answer: AnswerBudget;
 }
 
 export function createRequestContext(settings: RequestSettings, request: Request): GatewayContext {
@@ -43,5 +48,6 @@ export function createRequestContext(settings: RequestSettings, request: Request
     },
     entityLoaders: new Map(),
     callPlan: new CallPlan(),
+    answer: new AnswerBudget(settings.maxResponseBytes),
   };
 }

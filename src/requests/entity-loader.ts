@@ -62,7 +62,13 @@ export function createEntityResolver(
 ): ResolveEntity & { paths: EntityPaths } {
   const table = new EntityTable(entities, ticketType);
   const resolve: ResolveEntity = (context, info, typename, key) =>
-    entityLoader(context, info, table).load({ typename, key });
+    entityLoader(context, info, table)
+      .load({ typename, key })
+      .then((entity) => {
+        // Each reference is its own part of the answer: charged to the budget one by one.
+        if (entity) context.answer.charge(info, info.schema.getType(typename) as GraphQLObjectType, entity);
+        return entity;
+      });
   // The same table tells switchTenant where entities live, to seed the cache from its tickets.
   return Object.assign(resolve, { paths: table.paths });
 }

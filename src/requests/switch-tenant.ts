@@ -3,7 +3,7 @@
  * exactly what the selection needs (the union, when aliases share the call) and, in cookie mode,
  * queue the refresh-token cookie.
  */
-import type { FieldNode, GraphQLResolveInfo } from 'graphql';
+import { getNamedType, type FieldNode, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { KiboTicket } from '../kibo/types.js';
 import { responseFieldsFor } from '../projection/response-fields.js';
 import type { GatewayContext } from './context.js';
@@ -39,6 +39,8 @@ export async function switchTenant(
       })
     : undefined;
   const call = { tenantId: args.tenantId, responseFields, ...credentials };
+  // Once the answer is over budget, no further call is worth making.
+  if (context.answer.refusal) throw context.answer.refusal;
   let ticket: KiboTicket;
   try {
     // The operation's only call has nothing to share or deduplicate: no DataLoader round for it.
@@ -49,6 +51,7 @@ export async function switchTenant(
     if (context.entityCache) await evictOnRefusal(context.entityCache, credentials, error);
     throw toGraphQLError(error);
   }
+  context.answer.charge(info, getNamedType(info.returnType) as GraphQLObjectType, ticket);
   if (cookie) setRefreshTokenCookie(context.request, cookie, ticket);
   // Whole tickets (projection off, or too long a projection) are not seeded: entries would be huge.
   if (context.entityCache && entityPaths && responseFields !== undefined)

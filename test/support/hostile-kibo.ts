@@ -91,7 +91,7 @@ export async function startHostileKibo(respond: HostileKibo['respond'] = () => t
 }
 
 export function ticketReply(ticket: unknown): HostileReply {
-  return { body: JSON.stringify(ticket) };
+  return { body: Buffer.from(JSON.stringify(ticket)) };
 }
 
 /** A Kibo error envelope, as the real service shapes it. */

@@ -1,0 +1,177 @@
+/**
+ * How many bytes of JSON a selection makes of a value Kibo sent — measured on the real value, so a
+ * list counts as long as it is (graphql-armor's cost limit sees only the document, where a list is
+ * one field). It runs before graphql-js builds the answer, and stops as soon as the allowance is
+ * spent, so an answer too large to send is refused after a walk no longer than the allowance.
+ *
+ * The count follows graphql-js's field collection (fragments whose type condition applies,
+ * `@skip`/`@include`, fields merged by response key) and JSON's punctuation; it does not count the
+ * escaping of unusual characters in strings, so it may fall a little short of the exact size, never
+ * far. Computed fields count as their inputs (what `kiboRequires` names) plus a few bytes.
+ */
+import {
+  getNamedType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  Kind,
+  type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLResolveInfo,
+  type SelectionSetNode,
+} from 'graphql';
+import { requiredPropertiesOf, restPropertyOf } from './declarations.js';
+import { appliesTo, isIncluded } from './walker.js';
+
+/** Bytes still allowed; the walk lowers it and stops when it goes below zero. */
+export interface ByteAllowance {
+  remaining: number;
+}
+
+type Context = Pick<GraphQLResolveInfo, 'schema' | 'fragments' | 'variableValues'>;
+
+/** Bytes the fields selected by `selectionSets` on `type` make of `value`; false once over the allowance. */
+export function spendOnSelection(
+  context: Context,
+  selectionSets: readonly SelectionSetNode[],
+  type: GraphQLObjectType,
+  value: unknown,
+  allowance: ByteAllowance,
+): boolean {
+  if (value === null || typeof value !== 'object') return spend(allowance, 4);
+  const fields = collectedFields(context, selectionSets, type);
+  if (!spend(allowance, 2)) return false;
+  const source = value as Record<string, unknown>;
+  for (const [responseKey, { name, selectionSets: subSelections }] of fields) {
+    // "key": and a comma
+    if (!spend(allowance, responseKey.length + 4)) return false;
+    if (name === '__typename') {
+      if (!spend(allowance, type.name.length + 2)) return false;
+      continue;
+    }
+    const field = type.getFields()[name];
+    if (!field) continue;
+    const property = restPropertyOf(field);
+    if (property === undefined) {
+      let inputs = 8;
+      for (const required of requiredPropertiesOf(field)) inputs += jsonLength(source[required], allowance.remaining);
+      if (!spend(allowance, inputs)) return false;
+      continue;
+    }
+    if (!spendOnValue(context, field.type, subSelections, source[property], allowance)) return false;
+  }
+  return true;
+}
+
+function spendOnValue(
+  context: Context,
+  type: GraphQLOutputType,
+  selectionSets: readonly SelectionSetNode[],
+  value: unknown,
+  allowance: ByteAllowance,
+): boolean {
+  if (value === null || value === undefined) return spend(allowance, 4);
+  const nullable = isNonNullType(type) ? type.ofType : type;
+  if (isListType(nullable)) {
+    if (!Array.isArray(value)) return spend(allowance, 4);
+    if (!spend(allowance, 2)) return false;
+    for (const item of value) {
+      if (!spend(allowance, 1) || !spendOnValue(context, nullable.ofType, selectionSets, item, allowance)) return false;
+    }
+    return true;
+  }
+  const named = getNamedType(nullable);
+  if (isObjectType(named)) return spendOnSelection(context, selectionSets, named, value, allowance);
+  return spend(allowance, jsonLength(value, allowance.remaining));
+}
+
+/** JSON length of a scalar or untyped value, counted no further than `cap`. */
+function jsonLength(value: unknown, cap: number): number {
+  if (value === null || value === undefined) return 4;
+  switch (typeof value) {
+    case 'string':
+      return value.length + 2;
+    case 'number':
+    case 'boolean':
+      return String(value).length;
+    case 'object': {
+      let length = 2;
+      for (const [key, item] of Object.entries(value)) {
+        length += key.length + 4 + jsonLength(item, cap - length);
+        if (length > cap) break;
+      }
+      return length;
+    }
+    default:
+      return 4;
+  }
+}
+
+type CollectedFields = Map<string, { name: string; selectionSets: SelectionSetNode[] }>;
+
+/**
+ * Every item of a list shares its selection sets (the same array), so the fields are collected once
+ * per list, not once per item.
+ */
+const collectedBySelection = new WeakMap<
+  readonly SelectionSetNode[],
+  { type: GraphQLObjectType; fields: CollectedFields }
+>();
+
+function collectedFields(
+  context: Context,
+  selectionSets: readonly SelectionSetNode[],
+  type: GraphQLObjectType,
+): CollectedFields {
+  const memo = collectedBySelection.get(selectionSets);
+  if (memo?.type === type) return memo.fields;
+  const fields: CollectedFields = new Map();
+  for (const selectionSet of selectionSets) collect(context, selectionSet, type, fields, new Set());
+  collectedBySelection.set(selectionSets, { type, fields });
+  return fields;
+}
+
+function spend(allowance: ByteAllowance, bytes: number): boolean {
+  allowance.remaining -= bytes;
+  return allowance.remaining >= 0;
+}
+
+function collect(
+  context: Context,
+  selectionSet: SelectionSetNode,
+  type: GraphQLObjectType,
+  fields: CollectedFields,
+  visitedFragments: Set<string>,
+): void {
+  for (const selection of selectionSet.selections) {
+    if (!isIncluded(selection, context.variableValues)) continue;
+    switch (selection.kind) {
+      case Kind.FIELD: {
+        const responseKey = selection.alias?.value ?? selection.name.value;
+        let entry = fields.get(responseKey);
+        if (!entry) {
+          entry = { name: selection.name.value, selectionSets: [] };
+          fields.set(responseKey, entry);
+        }
+        // The same fragment reached twice adds its selection set once.
+        if (selection.selectionSet && !entry.selectionSets.includes(selection.selectionSet))
+          entry.selectionSets.push(selection.selectionSet);
+        break;
+      }
+      case Kind.INLINE_FRAGMENT:
+        if (!selection.typeCondition || appliesTo(selection.typeCondition.name.value, type, context.schema))
+          collect(context, selection.selectionSet, type, fields, visitedFragments);
+        break;
+      case Kind.FRAGMENT_SPREAD: {
+        const name = selection.name.value;
+        const fragment: FragmentDefinitionNode | undefined = context.fragments[name];
+        if (visitedFragments.has(name) || !fragment) break;
+        visitedFragments.add(name);
+        if (appliesTo(fragment.typeCondition.name.value, type, context.schema))
+          collect(context, fragment.selectionSet, type, fields, visitedFragments);
+        break;
+      }
+    }
+  }
+}
