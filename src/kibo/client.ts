@@ -11,6 +11,7 @@ import type { paths } from '../generated/kibo-rest.js';
 import { QuerySuffixes } from './query-suffixes.js';
 import { TicketExchange, type CallerSignal } from './ticket-exchange.js';
 import type { KiboTicket } from './types.js';
+import { safeKiboErrorCode, safeKiboMessage } from './scrub.js';
 import { validatedTicket } from './validate-ticket.js';
 
 export interface RefreshTicketCall {
@@ -198,15 +199,9 @@ function errorDetails(text: string, contentType: string | string[] | undefined):
   }
 }
 
-/** Kibo's message is passed on to the client, so it must not echo back what the caller sent. */
+/** Kibo's code and message are passed on to the client: only what is safe (see scrub.ts). */
 function scrubbed(error: KiboError, secrets: string[]): KiboError {
-  const message = error.details.kiboMessage;
-  if (!message) return error;
-  let clean = message;
-  for (const secret of secrets) {
-    const bare = secret.replace(/^Bearer\s+/i, '');
-    if (bare.length >= 4) clean = clean.split(bare).join('[redacted]');
-  }
-  if (clean !== message) error.details.kiboMessage = clean;
+  error.details.kiboErrorCode = safeKiboErrorCode(error.details.kiboErrorCode);
+  error.details.kiboMessage = safeKiboMessage(error.details.kiboMessage, secrets);
   return error;
 }
