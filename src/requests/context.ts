@@ -1,10 +1,9 @@
 /**
  * Everything one GraphQL request carries through its resolvers, built in one place by the context
  * factory: the shared Kibo client and settings, and the per-request machinery — the ticket loader
- * (identical calls made once), one entity loader per `_entities` field, and the operation's call
- * plan, worked out on first use.
+ * (identical calls made once), the entity loader (all `_entities` fields of the request, one batch),
+ * and the operation's call plan, worked out on first use.
  */
-import type { FieldNode } from 'graphql';
 import type { EntityCache } from '../cache/entity-cache.js';
 import type { KiboClient } from '../kibo/client.js';
 import { AnswerBudget } from './answer-budget.js';
@@ -30,8 +29,8 @@ export interface GatewayContext extends RequestSettings {
   request: Request;
   /** Identical calls made once; the one-call operation bypasses it (see switch-tenant.ts). */
   readonly tickets: TicketLoader;
-  /** Keyed by the `_entities` field node: each such field's references are one batch. */
-  entityLoaders: Map<FieldNode, EntityLoader>;
+  /** Made on the first reference: every `_entities` field of the request shares it, so one Kibo call. */
+  entityLoader: EntityLoader | undefined;
   callPlan: CallPlan;
   /** What is left of the answer's byte budget, charged as Kibo's values arrive. */
   answer: AnswerBudget;
@@ -46,7 +45,7 @@ export function createRequestContext(settings: RequestSettings, request: Request
     get tickets() {
       return (tickets ??= createTicketLoader(settings.kibo, request.signal));
     },
-    entityLoaders: new Map(),
+    entityLoader: undefined,
     callPlan: new CallPlan(),
     answer: new AnswerBudget(settings.maxResponseBytes),
   };

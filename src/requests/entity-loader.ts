@@ -2,16 +2,17 @@
  * Federation reference resolution. Another subgraph hands back references (`{ __typename: "Site",
  * id: 101 }`); they are read from the ticket of the tenant named by `X-Vol-Tenant` — its `tenant`,
  * `availableTenants` and what those contain — fetched with the caller's forwarded credentials.
- * All references of one `_entities` field cost one Kibo call, projected to exactly the fields the
- * query selects on each entity type (plus the keys needed to find them).
+ * All references of one request cost one Kibo call — across every `_entities` field it has, aliased
+ * or not — projected to exactly the fields those fields select on each entity type (plus the keys
+ * needed to find them). So `MAX_UPSTREAM_CALLS` holds for entities without counting them.
  */
 import DataLoader from 'dataloader';
-import type { GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
+import { Kind, type FieldNode, type GraphQLObjectType, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from './context.js';
 import type { KiboTicket } from '../kibo/types.js';
 import { mergeProjections, WHOLE_VALUE, type Projection } from '../projection/projection.js';
 import { responseFieldsForProjection } from '../projection/response-fields.js';
-import { projectionForType } from '../projection/walker.js';
+import { isIncluded, projectionForType } from '../projection/walker.js';
 import { resolveThroughCache } from './cached-entities.js';
 import { credentialsFor, type KiboCredentials } from './credentials.js';
 import { EntityPaths } from './entity-sets.js';
@@ -102,17 +103,39 @@ class EntityTable {
   }
 }
 
-/** One loader per `_entities` field of a request: its batch is one Kibo call. */
+/**
+ * One loader per request, whichever `_entities` field asks first: graphql-js resolves the root fields
+ * of a query together, so every field's references land in the same batch. A later batch (a field
+ * resolved after an await) asks for the same projection, which the ticket loader answers from the
+ * call already made.
+ */
 function entityLoader(context: GatewayContext, info: GraphQLResolveInfo, table: EntityTable): EntityLoader {
-  const fieldNode = info.fieldNodes[0]!;
-  let loader = context.entityLoaders.get(fieldNode);
-  if (!loader) {
-    loader = new DataLoader((references) => resolveReferences(context, info, table, references), {
-      cacheKeyFn: (reference) => indexKey(reference.typename, reference.key),
-    });
-    context.entityLoaders.set(fieldNode, loader);
-  }
-  return loader;
+  return (context.entityLoader ??= new DataLoader(
+    (references) => resolveReferences(context, { ...info, fieldNodes: entitiesFieldsOf(info) }, table, references),
+    { cacheKeyFn: (reference) => indexKey(reference.typename, reference.key) },
+  ));
+}
+
+/** Every root field of the operation that is the same field as `info`'s (`_entities`), aliases included. */
+function entitiesFieldsOf(info: GraphQLResolveInfo): FieldNode[] {
+  const fields: FieldNode[] = [];
+  const visited = new Set<string>();
+  const collect = (selectionSet: SelectionSetNode) => {
+    for (const selection of selectionSet.selections) {
+      if (!isIncluded(selection, info.variableValues)) continue;
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value === info.fieldName) fields.push(selection);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        collect(selection.selectionSet);
+      } else if (!visited.has(selection.name.value)) {
+        visited.add(selection.name.value);
+        const fragment = info.fragments[selection.name.value];
+        if (fragment) collect(fragment.selectionSet);
+      }
+    }
+  };
+  collect(info.operation.selectionSet);
+  return fields.length > 0 ? fields : [...info.fieldNodes];
 }
 
 function indexKey(typename: string, key: unknown): string {

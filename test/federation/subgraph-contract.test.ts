@@ -57,6 +57,39 @@ describe('_entities', () => {
     );
   });
 
+  it('makes one Kibo call for every _entities field of a request (30 aliases, different selections)', async () => {
+    const fields = Array.from(
+      { length: 30 },
+      (_, i) =>
+        `e${i}: _entities(representations: $r) { ... on Site { id ${i % 2 ? 'name' : 'domain'} } ... on Tenant { id ${i % 3 ? 'name' : 'isDevTenant'} } }`,
+    ).join(' ');
+    const response = await stack.graphql<Record<string, Array<Record<string, unknown>>>>(
+      `query($r: [_Any!]!) { ${fields} }`,
+      {
+        variables: {
+          r: [
+            { __typename: 'Site', id: 201 },
+            { __typename: 'Tenant', id: 100002 },
+          ],
+        },
+        headers: CONTEXT,
+      },
+    );
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data?.e0).toEqual([
+      { id: 201, domain: 's201-t100002.sandbox.mozu.com' },
+      { id: 100002, isDevTenant: expect.any(Boolean) },
+    ]);
+    expect(response.body.data?.e1).toEqual([
+      { id: 201, name: 'Fabrikam Outfitters US' },
+      { id: 100002, name: expect.any(String) },
+    ]);
+    expect(Object.keys(response.body.data ?? {})).toHaveLength(30);
+    expect(stack.receivedResponseFields()).toEqual([
+      'availableTenants(id,isDevTenant,name,sites(domain,id,name)),tenant(id,isDevTenant,name,sites(domain,id,name))',
+    ]);
+  });
+
   it('asks only for what the query selects of the types referenced', async () => {
     const response = await stack.graphql(
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { name } } }',
