@@ -8,7 +8,9 @@
 import type { ObjectRef } from '@pothos/core';
 import type { Selection } from '@pothos/plugin-federation';
 import { builder } from '../builder.js';
+import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import { createEntityResolver, type EntityDeclaration } from '../requests/entity-loader.js';
+import { checkingRepresentations, createRepresentationCheck } from '../requests/entity-representations.js';
 import { AdminUserMasterCatalog, Catalog } from './catalog.js';
 import { Site } from './site.js';
 import { Tenant } from './tenant.js';
@@ -27,6 +29,20 @@ const resolveEntity = createEntityResolver(ENTITIES, TenantAdminUserAuthTicket.n
 
 /** Where each entity lives in a ticket; switchTenant seeds the entity cache with it. */
 export const ENTITY_PATHS = resolveEntity.paths;
+
+/**
+ * The built schema with each `_entities` representation checked against this table before it is
+ * resolved (federation's own resolver throws for the whole list on one unknown `__typename`).
+ */
+export function withCheckedRepresentations(schema: GraphQLSchema): GraphQLSchema {
+  const field = schema.getQueryType()?.getFields()._entities;
+  if (!field?.resolve) throw new Error('The schema has no _entities field to guard');
+  field.resolve = checkingRepresentations(
+    field.resolve as Parameters<typeof checkingRepresentations>[0],
+    createRepresentationCheck(ENTITIES, schema),
+  ) as GraphQLFieldResolver<unknown, unknown>;
+  return schema;
+}
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 

@@ -4,7 +4,7 @@ import { builder } from '../builder.js';
 import './scalars.js';
 import './ticket.js';
 import './switch-tenant.js';
-import './entities.js';
+import { withCheckedRepresentations } from './entities.js';
 
 /** The version `package.json` declares: one place to bump it. */
 export const GATEWAY_VERSION = packageJson.version;
@@ -24,4 +24,6 @@ builder.mutationType({});
 export const FEDERATION_LINK = 'https://specs.apollo.dev/federation/v2.9';
 
 /** The served schema: the public API plus federation's `_service` and `_entities`. */
-export const schema = builder.toSubGraphSchema({ linkUrl: FEDERATION_LINK, federationDirectives: ['@key'] });
+export const schema = withCheckedRepresentations(
+  builder.toSubGraphSchema({ linkUrl: FEDERATION_LINK, federationDirectives: ['@key'] }),
+);

@@ -90,6 +90,38 @@ describe('_entities', () => {
     ]);
   });
 
+  it('gives each bad reference its own BAD_USER_INPUT error while the others resolve', async () => {
+    const bad: unknown[] = [
+      5,
+      'Site',
+      [],
+      { __typename: 'Nope', id: 1 },
+      { __typename: 42, id: 1 },
+      { __typename: '__proto__', id: 1 },
+      { __typename: 'TenantAdminUserAuthTicket' },
+      { __typename: 'Query' },
+      { __typename: 'Site', id: '201' },
+      { __typename: 'Site', id: {} },
+      { __typename: 'Site' },
+      { __typename: 'Tenant', id: 1.5 },
+      { __typename: 'Tenant', id: 2 ** 40 },
+      { __typename: 'UserProfile', userId: 5 },
+    ];
+    const representations = [{ __typename: 'Site', id: 201 }, ...bad, { __typename: 'Tenant', id: 100002 }];
+    const response = await stack.graphql(
+      'query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { id name } ... on Tenant { id } } }',
+      { variables: { r: representations }, headers: CONTEXT },
+    );
+    const entities = (response.body.data as { _entities: unknown[] } | undefined)?._entities;
+    expect(entities?.[0]).toEqual({ id: 201, name: 'Fabrikam Outfitters US' });
+    expect(entities?.[representations.length - 1]).toEqual({ id: 100002 });
+    expect(entities?.slice(1, -1)).toEqual(bad.map(() => null));
+    const errors = response.body.errors ?? [];
+    expect(errors.map((error) => error.path)).toEqual(bad.map((_, i) => ['_entities', i + 1]));
+    for (const error of errors) expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(stack.emulator.received).toHaveLength(1);
+  });
+
   it('asks only for what the query selects of the types referenced', async () => {
     const response = await stack.graphql(
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { name } } }',
