@@ -183,3 +183,67 @@ function graphqlResults(text: string, contentType: string): GraphQLResult[] {
     .filter((line) => line.startsWith('data:') && line.slice(5).trim())
     .map((line) => JSON.parse(line.slice(5)) as GraphQLResult);
 }
+
+/** What a router might send `_entities`: good references, odd type names, keys of every type, non-objects. */
+const representation = fc.oneof(
+  fc.record({
+    __typename: fc.constantFrom('Site', 'Tenant', 'Catalog', 'AdminUserMasterCatalog'),
+    id: fc.oneof(fc.integer({ min: 1, max: 300_000 }), fc.constantFrom(201, 100002, 21, 211)),
+  }),
+  fc.record({
+    __typename: fc.constant('UserProfile'),
+    userId: fc.oneof(fc.string(), fc.constant('0d1b6a7c4e2f4c3aa1b2c3d4e5f60718')),
+  }),
+  fc.record(
+    {
+      __typename: fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.constantFrom('Query', 'Mutation', '__proto__', 'constructor', 'TenantAdminUserAuthTicket', '_Entity', ''),
+        fc.anything(),
+      ),
+      id: fc.anything(),
+      userId: fc.anything(),
+    },
+    { requiredKeys: [] },
+  ),
+  fc.anything(),
+);
+
+it(
+  `answers ${Math.ceil(RUNS / 5)} hostile _entities requests with per-reference codes, never INTERNAL_SERVER_ERROR`,
+  { timeout: 300_000 },
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(representation, { maxLength: 12 }),
+        fc.oneof(fc.constant('100002'), fc.constant(''), fc.string({ maxLength: 12 })),
+        async (representations, tenant) => {
+          const response = await request(stack.gateway.graphqlUrl, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${DEMO.appToken}`,
+              'x-kibo-refresh-token': DEMO.refreshToken,
+              ...(tenant.trim() && !/[\r\n\0]/.test(tenant) && { 'x-vol-tenant': tenant }),
+            },
+            body: JSON.stringify({
+              query:
+                'query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Site { id name } ... on Tenant { id } ... on UserProfile { userId } } }',
+              variables: { r: representations },
+            }),
+            signal: AbortSignal.timeout(5_000),
+          });
+          const text = await response.body.text();
+          expect(response.statusCode === 200 || response.statusCode === 400, text.slice(0, 300)).toBe(true);
+          const result = JSON.parse(text) as GraphQLResult & { data?: { _entities?: unknown[] } | null };
+          for (const error of result.errors ?? []) {
+            expect(error.extensions?.code, JSON.stringify(error)).not.toBe('INTERNAL_SERVER_ERROR');
+            expect(typeof error.extensions?.code, JSON.stringify(error)).toBe('string');
+          }
+          if (result.data?._entities) expect(result.data._entities).toHaveLength(representations.length);
+        },
+      ),
+      { numRuns: Math.ceil(RUNS / 5) },
+    );
+  },
+);
