@@ -8,7 +8,7 @@
 
 export const ERROR_CODES = {
   BAD_USER_INPUT: {
-    when: '`tenantId` ≤ 0 or not an int32, a variable of the wrong type, a missing or malformed `X-Vol-Tenant` for entities (no Kibo call); Kibo answered 400',
+    when: '`tenantId` ≤ 0 or not an int32, a variable of the wrong type, a missing or malformed `X-Vol-Tenant` for entities (no Kibo call), a bad `_entities` representation (that reference only); Kibo answered 400',
   },
   UNAUTHENTICATED: {
     when: 'no `Authorization: Bearer`, or no refresh token (no Kibo call); Kibo answered 401',
