@@ -39,11 +39,35 @@ export function spendOnSelection(
   value: unknown,
   allowance: ByteAllowance,
 ): boolean {
+  return spendOnObject(context, { selectionSets, collected: new Map() }, type, value, allowance);
+}
+
+/** Selection sets merged under one response key, with the fields they select collected once per type. */
+interface Selection {
+  selectionSets: SelectionSetNode[] | readonly SelectionSetNode[];
+  collected: Map<GraphQLObjectType, CollectedFields>;
+}
+
+type CollectedFields = Map<string, { name: string; selection: Selection }>;
+
+function spendOnObject(
+  context: Context,
+  selection: Selection,
+  type: GraphQLObjectType,
+  value: unknown,
+  allowance: ByteAllowance,
+): boolean {
   if (value === null || typeof value !== 'object') return spend(allowance, 4);
-  const fields = collectedFields(context, selectionSets, type);
+  // Every item of a list shares its Selection, so the fields are collected once per list.
+  let fields = selection.collected.get(type);
+  if (!fields) {
+    fields = new Map();
+    for (const selectionSet of selection.selectionSets) collect(context, selectionSet, type, fields, new Set());
+    selection.collected.set(type, fields);
+  }
   if (!spend(allowance, 2)) return false;
   const source = value as Record<string, unknown>;
-  for (const [responseKey, { name, selectionSets: subSelections }] of fields) {
+  for (const [responseKey, { name, selection: subSelection }] of fields) {
     // "key": and a comma
     if (!spend(allowance, responseKey.length + 4)) return false;
     if (name === '__typename') {
@@ -59,31 +83,50 @@ export function spendOnSelection(
       if (!spend(allowance, inputs)) return false;
       continue;
     }
-    if (!spendOnValue(context, field.type, subSelections, source[property], allowance)) return false;
+    if (!spendOnValue(context, shapeOf(field.type), subSelection, source[property], allowance)) return false;
   }
   return true;
 }
 
+/** What a field's type makes of a value, worked out once per type (graphql's type checks are not free). */
+type Shape = { kind: 'leaf' } | { kind: 'object'; type: GraphQLObjectType } | { kind: 'list'; of: Shape };
+
+const shapes = new WeakMap<GraphQLOutputType, Shape>();
+
+function shapeOf(type: GraphQLOutputType): Shape {
+  let shape = shapes.get(type);
+  if (!shape) {
+    const nullable = isNonNullType(type) ? type.ofType : type;
+    const named = getNamedType(nullable);
+    if (isListType(nullable)) shape = { kind: 'list', of: shapeOf(nullable.ofType) };
+    else if (isObjectType(named)) shape = { kind: 'object', type: named };
+    else shape = { kind: 'leaf' };
+    shapes.set(type, shape);
+  }
+  return shape;
+}
+
 function spendOnValue(
   context: Context,
-  type: GraphQLOutputType,
-  selectionSets: readonly SelectionSetNode[],
+  shape: Shape,
+  selection: Selection,
   value: unknown,
   allowance: ByteAllowance,
 ): boolean {
   if (value === null || value === undefined) return spend(allowance, 4);
-  const nullable = isNonNullType(type) ? type.ofType : type;
-  if (isListType(nullable)) {
-    if (!Array.isArray(value)) return spend(allowance, 4);
-    if (!spend(allowance, 2)) return false;
-    for (const item of value) {
-      if (!spend(allowance, 1) || !spendOnValue(context, nullable.ofType, selectionSets, item, allowance)) return false;
-    }
-    return true;
+  switch (shape.kind) {
+    case 'list':
+      if (!Array.isArray(value)) return spend(allowance, 4);
+      if (!spend(allowance, 2)) return false;
+      for (const item of value) {
+        if (!spend(allowance, 1) || !spendOnValue(context, shape.of, selection, item, allowance)) return false;
+      }
+      return true;
+    case 'object':
+      return spendOnObject(context, selection, shape.type, value, allowance);
+    case 'leaf':
+      return spend(allowance, jsonLength(value, allowance.remaining));
   }
-  const named = getNamedType(nullable);
-  if (isObjectType(named)) return spendOnSelection(context, selectionSets, named, value, allowance);
-  return spend(allowance, jsonLength(value, allowance.remaining));
 }
 
 /** JSON length of a scalar or untyped value, counted no further than `cap`. */
@@ -108,30 +151,6 @@ function jsonLength(value: unknown, cap: number): number {
   }
 }
 
-type CollectedFields = Map<string, { name: string; selectionSets: SelectionSetNode[] }>;
-
-/**
- * Every item of a list shares its selection sets (the same array), so the fields are collected once
- * per list, not once per item.
- */
-const collectedBySelection = new WeakMap<
-  readonly SelectionSetNode[],
-  { type: GraphQLObjectType; fields: CollectedFields }
->();
-
-function collectedFields(
-  context: Context,
-  selectionSets: readonly SelectionSetNode[],
-  type: GraphQLObjectType,
-): CollectedFields {
-  const memo = collectedBySelection.get(selectionSets);
-  if (memo?.type === type) return memo.fields;
-  const fields: CollectedFields = new Map();
-  for (const selectionSet of selectionSets) collect(context, selectionSet, type, fields, new Set());
-  collectedBySelection.set(selectionSets, { type, fields });
-  return fields;
-}
-
 function spend(allowance: ByteAllowance, bytes: number): boolean {
   allowance.remaining -= bytes;
   return allowance.remaining >= 0;
@@ -151,12 +170,12 @@ function collect(
         const responseKey = selection.alias?.value ?? selection.name.value;
         let entry = fields.get(responseKey);
         if (!entry) {
-          entry = { name: selection.name.value, selectionSets: [] };
+          entry = { name: selection.name.value, selection: { selectionSets: [], collected: new Map() } };
           fields.set(responseKey, entry);
         }
+        const sets = entry.selection.selectionSets as SelectionSetNode[];
         // The same fragment reached twice adds its selection set once.
-        if (selection.selectionSet && !entry.selectionSets.includes(selection.selectionSet))
-          entry.selectionSets.push(selection.selectionSet);
+        if (selection.selectionSet && !sets.includes(selection.selectionSet)) sets.push(selection.selectionSet);
         break;
       }
       case Kind.INLINE_FRAGMENT:

@@ -88,12 +88,13 @@ describe('/health while huge answers are asked for', () => {
   /**
    * Each such request still reads, parses and validates the 4 MiB ticket before its answer is
    * refused: that is the unit of work /health can be kept waiting for, measured here on one request
-   * alone (the longest event-loop delay it causes). With three in flight, /health must answer within
-   * 100 ms or three such units, whichever is more — so the check holds on a busy shared machine as on
-   * an idle one. Today's code, which builds a 465 MB answer, stalls /health for tens of seconds.
+   * alone (the longest event-loop delay it causes, the worst of three). With three in flight, /health
+   * must answer within 100 ms or four such units, whichever is more — so the check holds on a busy
+   * shared machine as on an idle one. Today's code, which builds a 465 MB answer per request, stalls
+   * /health for tens of seconds.
    */
   it(
-    'answers within max(100 ms, 3 requests of work) while 30-alias availableTenants requests run against a 4 MiB ticket',
+    'answers within max(100 ms, 4 requests of work) while 30-alias availableTenants requests run against a 4 MiB ticket',
     { timeout: 90_000 },
     async () => {
       const huge = ticketReply(hugeTicket(4_000_000));
@@ -102,16 +103,16 @@ describe('/health while huge answers are asked for', () => {
       hostile.respond = () => huge;
       const attack = aliases(30);
 
-      let unit = Infinity;
+      let unit = 0;
       for (let i = 0; i < 3; i++) {
         const delay = monitorEventLoopDelay({ resolution: 5 });
         delay.enable();
         const alone = await stack.graphql(attack);
         delay.disable();
         expect(alone.body.errors?.[0]?.extensions?.code).toBe('RESPONSE_TOO_LARGE');
-        unit = Math.min(unit, delay.max / 1e6);
+        unit = Math.max(unit, delay.max / 1e6);
       }
-      const bound = Math.max(100, 3 * unit);
+      const bound = Math.max(100, 4 * unit);
 
       let attacking = true;
       const codes = new Set<unknown>();
@@ -129,7 +130,7 @@ describe('/health while huge answers are asked for', () => {
       // Let the attack get going, then time health checks one after another.
       await new Promise((resolve) => setTimeout(resolve, 300));
       const latencies: number[] = [];
-      const until = performance.now() + 3_000;
+      const until = performance.now() + 2_000;
       while (performance.now() < until || latencies.length < 10) {
         const started = performance.now();
         const response = await request(`${stack.gateway.url}/health`);
