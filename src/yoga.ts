@@ -92,9 +92,7 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
     // GraphQL over HTTP names a persisted document with `documentId`; Yoga refuses unknown params.
     extraParamNames: trustedMode === 'off' ? [] : [DOCUMENT_ID_PARAM],
     // No CORS headers unless origins are configured: browsers then allow same-origin use only.
-    cors: browser.corsOrigins.length
-      ? { origin: browser.corsOrigins, credentials: true, methods: ['POST', 'GET', 'OPTIONS'] }
-      : false,
+    cors: corsFor(browser.corsOrigins),
     graphiql: browser.graphiql && {
       title: 'kibo-auth-gateway',
       defaultQuery: EXAMPLE_OPERATION,
@@ -181,6 +179,18 @@ function validateOnce(yoga: GatewayYoga, trusted: TrustedDocuments): void {
         `${entry.id} (${entry.operationName ?? 'anonymous'}) is refused by this gateway's limits: ${errors.map((e) => e.message).join('; ')}`,
       );
   }
+}
+
+/**
+ * CORS headers, with credentials, for a listed origin only; any other origin gets none. Yoga's own
+ * handling answers an unlisted origin `Access-Control-Allow-Origin: null` with credentials once two
+ * or more are listed — and `null` is the origin of every sandboxed iframe and data: page, which
+ * would then pass.
+ */
+function corsFor(origins: readonly string[]) {
+  if (!origins.length) return false;
+  const listed = { origin: [...origins], credentials: true, methods: ['POST', 'GET', 'OPTIONS'] };
+  return (request: Request) => (origins.includes(request.headers.get('origin') ?? '') ? listed : false);
 }
 
 /** Yoga's own diagnostics, routed into the structured log. */

@@ -266,6 +266,38 @@ describe('browser safety', () => {
     );
   });
 
+  // With two or more origins, Yoga's CORS answers any other origin `Access-Control-Allow-Origin: null`
+  // with credentials — and `null` is exactly the origin of a sandboxed iframe or a data: page.
+  it('gives an origin not in CORS_ORIGINS, `null` included, no CORS headers when several are listed', async () => {
+    await withStack(
+      {
+        env: { CORS_ORIGINS: 'https://admin.example.com,https://ops.example.com', LOG_LEVEL: 'silent' },
+        sharedEmulator: stack.emulator,
+      },
+      async (cors) => {
+        const ask = (origin: string) =>
+          raw(cors, {
+            method: 'OPTIONS',
+            headers: {
+              origin,
+              'access-control-request-method': 'POST',
+              'access-control-request-headers': 'content-type,authorization',
+            },
+          });
+        for (const listed of ['https://admin.example.com', 'https://ops.example.com']) {
+          const allowed = await ask(listed);
+          expect(allowed.headers['access-control-allow-origin']).toBe(listed);
+          expect(allowed.headers['access-control-allow-credentials']).toBe('true');
+        }
+        for (const other of ['null', 'https://evil.example']) {
+          const refused = await ask(other);
+          expect(refused.headers['access-control-allow-origin'], other).toBeUndefined();
+          expect(refused.headers['access-control-allow-credentials'], other).toBeUndefined();
+        }
+      },
+    );
+  });
+
   it('turns introspection and GraphiQL off when configured', async () => {
     await withStack(
       { env: { INTROSPECTION: 'false', GRAPHIQL: 'false', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator },
