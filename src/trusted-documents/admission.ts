@@ -13,7 +13,7 @@
  * is known by its hash alone; anything else takes one parse bounded by `maxTokens` to be recognised.
  */
 import { Kind, parse, type DocumentNode } from 'graphql';
-import { documentIdOf, normalizedIdOf, type TrustedDocuments } from './manifest.js';
+import { documentIdOf, normalizedIdOf, sortedPrintOf, tokenCountOf, type TrustedDocuments } from './manifest.js';
 
 const FEDERATION_ROOT_FIELDS = new Set(['_entities', '_service', '__typename']);
 const INTROSPECTION_ROOT_FIELDS = new Set(['__schema', '__type', '__typename']);
@@ -36,10 +36,23 @@ export function admitFullDocument(query: string, options: AdmissionOptions): Adm
   } catch {
     return undefined;
   }
-  if (options.trusted.get(normalizedIdOf(document))) return 'trusted';
+  if (isRespelling(query, document, options.trusted)) return 'trusted';
   if (onlyQueriesOf(document, FEDERATION_ROOT_FIELDS)) return 'federation';
   if (options.introspection && onlyQueriesOf(document, INTROSPECTION_ROOT_FIELDS)) return 'introspection';
   return undefined;
+}
+
+/**
+ * Whether `document` is another spelling of a trusted document. The normalized id finds the
+ * candidate; the sorted prints, string values untouched, must then be equal, as the normalized
+ * print also collapses whitespace inside strings. Sorting costs about the cube of inline-fragment
+ * nesting (~400 nested fragments under MAX_TOKENS: half a second of CPU), so only a document with
+ * the token count of some trusted document — as every spelling of it has — is sorted at all.
+ */
+function isRespelling(query: string, document: DocumentNode, trusted: TrustedDocuments): boolean {
+  if (!trusted.hasTokenCount(tokenCountOf(query, trusted.maxTokenCount))) return false;
+  const entry = trusted.get(normalizedIdOf(document));
+  return entry !== undefined && sortedPrintOf(document) === sortedPrintOf(entry.document);
 }
 
 /**

@@ -13,8 +13,19 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { printExecutableGraphQLDocument } from '@graphql-tools/documents';
-import { getOperationAST, Kind, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { printExecutableGraphQLDocument, sortExecutableDocument } from '@graphql-tools/documents';
+import {
+  getOperationAST,
+  Kind,
+  Lexer,
+  parse,
+  print,
+  Source,
+  TokenKind,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+} from 'graphql';
 
 /** The manifest `npm run codegen` writes; shipped with the build (`dist/schema/`). */
 export const DEFAULT_MANIFEST_URL = new URL('../../schema/trusted-documents.json', import.meta.url);
@@ -52,11 +63,45 @@ export function normalizedIdOf(document: DocumentNode): string {
   return documentIdOf(printExecutableGraphQLDocument(document));
 }
 
+/**
+ * The sorted print with string values kept as they are: what the normalized print is before it
+ * collapses whitespace, inside strings too ("a  b" and "a b" print alike there, but are not the same
+ * value). Two documents with the same sorted print are the same operation.
+ */
+export function sortedPrintOf(document: DocumentNode): string {
+  return print(sortExecutableDocument(document));
+}
+
+/**
+ * Lexical tokens in `text` (comments, whitespace and commas are not tokens), counting no further
+ * than `stopAfter + 1`. Any two spellings of one document have the same count. Text that does not
+ * lex throws the lexer's GraphQLError.
+ */
+export function tokenCountOf(text: string, stopAfter = Infinity): number {
+  const lexer = new Lexer(new Source(text));
+  let count = 0;
+  while (lexer.advance().kind !== TokenKind.EOF && count <= stopAfter) count++;
+  return count;
+}
+
 export class TrustedDocuments {
   private readonly byDigest = new Map<string, TrustedDocument>();
+  private readonly tokenCounts = new Set<number>();
+  /** The token count of the longest trusted document. */
+  readonly maxTokenCount: number = 0;
 
   constructor(documents: Iterable<TrustedDocument>) {
-    for (const entry of documents) this.byDigest.set(entry.sha256, entry);
+    for (const entry of documents) {
+      this.byDigest.set(entry.sha256, entry);
+      const tokens = tokenCountOf(entry.text);
+      this.tokenCounts.add(tokens);
+      this.maxTokenCount = Math.max(this.maxTokenCount, tokens);
+    }
+  }
+
+  /** Whether some trusted document has exactly this many tokens (as any spelling of it has). */
+  hasTokenCount(count: number): boolean {
+    return this.tokenCounts.has(count);
   }
 
   /** By `sha256:<hex>` or bare hex (either request shape may carry either form); undefined when unknown. */

@@ -16,6 +16,7 @@ import { KiboClient } from '../../src/kibo/client.js';
 import { schema } from '../../src/schema/index.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { DEFAULT_MANIFEST_URL, documentIdOf, loadTrustedDocuments } from '../../src/trusted-documents/manifest.js';
+import { admitFullDocument } from '../../src/trusted-documents/admission.js';
 import { PreparedDocuments } from '../../src/trusted-documents/prepare.js';
 import { createYogaApp } from '../../src/yoga.js';
 import { EntitiesDocument } from '../generated/operations.js';
@@ -215,6 +216,75 @@ describe('TRUSTED_DOCUMENTS=only', () => {
         expect(codeOf((await post(small, { query })).body)).toBe('PERSISTED_QUERY_ONLY');
       },
     );
+  });
+});
+
+describe('TRUSTED_DOCUMENTS=only, recognising a trusted document sent as text', () => {
+  // The client preset's normalized print collapses whitespace everywhere, inside string values too:
+  // "a  b" and "a\u00a0b" print like "a b". Matching on it alone would run a document whose values
+  // are not the manifest's.
+  it('refuses a document whose string values differ from the trusted one only in whitespace, calling nothing', async () => {
+    const trustedText = printExecutableGraphQLDocument(
+      parse('mutation Pinned { switchTenant(tenantId: 100002, refreshToken: "not a token") { tenant { id } } }'),
+    );
+    await withStack(
+      {
+        sharedEmulator: emulator,
+        env: {
+          TRUSTED_DOCUMENTS: 'only',
+          TRUSTED_DOCUMENTS_MANIFEST: manifestFile([trustedText]),
+          LOG_LEVEL: 'silent',
+        },
+      },
+      async (stack) => {
+        stack.resetRecords();
+        // Another spelling of the very same operation still runs (it reaches Kibo, which refuses the token).
+        const respelled = await post(stack, {
+          query:
+            'mutation Pinned {\n  # pinned\n  switchTenant(tenantId: 100002, refreshToken: "not a token") {\n    tenant { id }\n  }\n}\n',
+        });
+        expect(codeOf(respelled.body)).not.toBe('PERSISTED_QUERY_ONLY');
+        expect(kiboCalls(stack)).toBe(1);
+        stack.resetRecords();
+        for (const value of ['not  a token', 'not\u00a0a token', 'not\u2028a\u3000token']) {
+          const query = `mutation Pinned { switchTenant(tenantId: 100002, refreshToken: ${JSON.stringify(value)}) { tenant { id } } }`;
+          expect(printExecutableGraphQLDocument(parse(query))).toBe(trustedText);
+          const { status, body } = await post(stack, { query });
+          expect(status, JSON.stringify(value)).toBe(400);
+          expect(codeOf(body), JSON.stringify(value)).toBe('PERSISTED_QUERY_ONLY');
+        }
+        expect(kiboCalls(stack)).toBe(0);
+      },
+    );
+  });
+
+  // Recognising a respelling sorts the document (printExecutableGraphQLDocument), whose cost grows
+  // about with the cube of inline-fragment nesting: ~400 nested fragments (under MAX_TOKENS) cost
+  // half a second of CPU per unauthenticated request. A respelling has exactly its trusted document's
+  // tokens, so only a document with a manifest document's token count is worth sorting.
+  it('spends no more than a parse on an unknown document, however its fragments nest', () => {
+    const trusted = loadTrustedDocuments(DEFAULT_MANIFEST_URL, schema);
+    const options = { trusted, introspection: true, maxTokens: 2_000 };
+    const depth = 398; // 5 tokens per level: just under MAX_TOKENS
+    const nested = `{ ${'... on Query { '.repeat(depth)}__typename${' }'.repeat(depth)} }`;
+    expect(() => parse(nested, { maxTokens: 2_000 })).not.toThrow();
+    const cpuMs = (run: () => void) => {
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const start = process.cpuUsage();
+        run();
+        const used = process.cpuUsage(start);
+        best = Math.min(best, (used.user + used.system) / 1000);
+      }
+      return best;
+    };
+    const parseMs = cpuMs(() => parse(nested, { noLocation: true, maxTokens: 2_000 }));
+    const admitMs = cpuMs(() => expect(admitFullDocument(nested, options)).toBeUndefined());
+    // Generous for a loaded machine: unbounded, this is hundreds of milliseconds.
+    expect(admitMs).toBeLessThan(Math.max(60, 20 * parseMs));
+    // The respellings that matter still cost what they did: recognised.
+    const asWritten = readFileSync(new URL('SwitchTenant.graphql', OPERATIONS_DIR), 'utf8');
+    expect(admitFullDocument(asWritten, options)).toBe('trusted');
   });
 });
 
