@@ -197,6 +197,44 @@ describe.skipIf(!existsSync(CHROMIUM))(
       await Promise.all([page.context().close(), listed.context().close()]);
     });
 
+    // A sandboxed iframe's origin is opaque and sent as `Origin: null`; had the gateway answered an
+    // unlisted origin `Access-Control-Allow-Origin: null` (Yoga's own CORS does, with two origins
+    // listed), the browser would hand this frame the answer — minted tokens included.
+    it('refuses, in the browser, a sandboxed frame (origin null) inside any page: nothing reaches Kibo', async () => {
+      const page = await openPage(unlisted, gateway);
+      emulator.received.length = 0;
+      const result = await page.evaluate(
+        ([url, id, bearer, refreshToken]) =>
+          new Promise<CallResult>((resolve) => {
+            window.addEventListener('message', (event) => resolve(event.data as CallResult), { once: true });
+            const frame = document.createElement('iframe');
+            frame.sandbox.add('allow-scripts');
+            const init = {
+              method: 'POST',
+              credentials: 'include',
+              headers: {
+                'content-type': 'application/json',
+                'x-graphql-yoga-csrf': '1',
+                authorization: `Bearer ${bearer}`,
+                'x-kibo-refresh-token': refreshToken,
+              },
+              body: JSON.stringify({ documentId: id, variables: { tenantId: 100002 } }),
+            };
+            frame.srcdoc = `<script>
+              fetch(${JSON.stringify(url)}, ${JSON.stringify(init)})
+                .then(async (r) => parent.postMessage({ status: r.status, body: await r.json() }, '*'))
+                .catch((e) => parent.postMessage({ refused: String(e) }, '*'));
+            </script>`;
+            document.body.append(frame);
+          }),
+        [gateway.gateway.graphqlUrl, ADMIN_SWITCH_TENANT_ID, FIRST.bearer, FIRST.refreshToken] as const,
+      );
+      expect(result.body).toBeUndefined();
+      expect(result.refused).toMatch(/TypeError: Failed to fetch/);
+      expect(kiboCalls()).toBe(0);
+      await page.context().close();
+    });
+
     // Two rules keep it out here: the cookie's SameSite=Strict (pinned by the first test's jar check)
     // and Chromium's own blocking of third-party cookies, which by itself refuses it even with
     // SameSite=None (tried: this test stays green then). What it proves is the deployment rule: a
