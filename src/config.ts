@@ -203,7 +203,7 @@ function baseUrl(env: Env, name: string): string | undefined {
   } catch {
     throw new ConfigError(
       name,
-      `must be an absolute URL such as https://t12345.sb.usc1.gcp.kibocommerce.com, got "${raw}"`,
+      `must be an absolute URL such as https://home.mozu.com (or a tenant host), got "${raw}"`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

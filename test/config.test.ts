@@ -1,48 +1,114 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, type GatewayConfig } from '../src/config.js';
+import { emulatorOptionsFromEnv } from '../src/emulator/env.js';
+import type { EmulatorOptions } from '../src/emulator/server.js';
+
+/** The variables of the README's Configuration table, in its order. */
+function documentedVariables(): string[] {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.split(/^## Configuration$/m)[1]!.split(/^## /m)[0]!;
+  return [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((match) => match[1]!);
+}
+
+interface Read {
+  gateway: GatewayConfig;
+  emulator: EmulatorOptions;
+}
+
+/**
+ * Every documented variable: a value other than its default, and where the value lands. A variable
+ * added to the README without a row here fails the first test below.
+ */
+const READS: Record<string, [value: string, landsIn: (read: Read) => unknown, expected: unknown]> = {
+  PORT: ['8080', (r) => r.gateway.port, 8080],
+  HOST: ['127.0.0.1', (r) => r.gateway.host, '127.0.0.1'],
+  KIBO_BASE_URL: ['https://home.mozu.com/api/', (r) => r.gateway.kiboBaseUrl, 'https://home.mozu.com'],
+  KIBO_CONNECT_TIMEOUT_MS: ['100', (r) => r.gateway.upstream.connectTimeoutMs, 100],
+  KIBO_HEADERS_TIMEOUT_MS: ['200', (r) => r.gateway.upstream.headersTimeoutMs, 200],
+  KIBO_BODY_TIMEOUT_MS: ['300', (r) => r.gateway.upstream.bodyTimeoutMs, 300],
+  KIBO_REQUEST_TIMEOUT_MS: ['400', (r) => r.gateway.upstream.requestTimeoutMs, 400],
+  KIBO_MAX_RESPONSE_BYTES: ['2048', (r) => r.gateway.upstream.maxResponseBytes, 2048],
+  KIBO_MAX_QUERY_LENGTH: ['512', (r) => r.gateway.upstream.maxQueryLength, 512],
+  KIBO_CONNECTIONS: ['4', (r) => r.gateway.upstream.connections, 4],
+  MAX_DEPTH: ['5', (r) => r.gateway.limits.maxDepth, 5],
+  MAX_ALIASES: ['7', (r) => r.gateway.limits.maxAliases, 7],
+  MAX_TOKENS: ['900', (r) => r.gateway.limits.maxTokens, 900],
+  MAX_DIRECTIVES: ['9', (r) => r.gateway.limits.maxDirectives, 9],
+  MAX_COST: ['1000', (r) => r.gateway.limits.maxCost, 1000],
+  MAX_BODY_BYTES: ['4096', (r) => r.gateway.limits.maxBodyBytes, 4096],
+  MAX_UPSTREAM_CALLS: ['3', (r) => r.gateway.limits.maxUpstreamCalls, 3],
+  CORS_ORIGINS: [
+    'https://a.example, https://b.example:8443',
+    (r) => r.gateway.browser.corsOrigins,
+    ['https://a.example', 'https://b.example:8443'],
+  ],
+  INTROSPECTION: ['false', (r) => r.gateway.browser.introspection, false],
+  GRAPHIQL: ['off', (r) => r.gateway.browser.graphiql, false],
+  REFRESH_TOKEN_COOKIE: ['kibo_rt', (r) => r.gateway.refreshTokenCookie, 'kibo_rt'],
+  METRICS: ['no', (r) => r.gateway.metrics, false],
+  PROJECTION: ['off', (r) => r.gateway.projection, false],
+  SHUTDOWN_DRAIN_DELAY_MS: ['25', (r) => r.gateway.shutdownDrainDelayMs, 25],
+  SHUTDOWN_GRACE_MS: ['50', (r) => r.gateway.shutdownGraceMs, 50],
+  LOG_LEVEL: ['warn', (r) => r.gateway.logLevel, 'warn'],
+  TRUSTED_DOCUMENTS: ['only', (r) => r.gateway.trustedDocuments.mode, 'only'],
+  TRUSTED_DOCUMENTS_MANIFEST: [
+    '/etc/kibo/trusted.json',
+    (r) => r.gateway.trustedDocuments.manifest,
+    '/etc/kibo/trusted.json',
+  ],
+  EMULATOR_PORT: ['4999', (r) => r.emulator.port, 4999],
+  EMULATOR_HOST: ['127.0.0.2', (r) => r.emulator.host, '127.0.0.2'],
+  EMULATOR_FAULTS: ['1', (r) => r.emulator.faultInjection, true],
+  EMULATOR_STATS: ['1', (r) => r.emulator.exposeStats, true],
+};
+
+const read = (env: Record<string, string>): Read => ({
+  gateway: loadConfig(env),
+  emulator: emulatorOptionsFromEnv(env),
+});
 
 describe('loadConfig', () => {
   it('has working defaults: port 4000, the embedded emulator, projection on', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 4000, kiboBaseUrl: undefined, projection: true, logLevel: 'info' });
-    expect(config.trustedDocuments).toEqual({ mode: 'off', manifest: undefined });
     expect(config.upstream.requestTimeoutMs).toBeGreaterThanOrEqual(config.upstream.headersTimeoutMs);
+    expect(config.trustedDocuments).toEqual({ mode: 'off', manifest: undefined });
   });
 
-  it('reads every variable it documents', () => {
-    const config = loadConfig({
-      PORT: '8080',
-      KIBO_BASE_URL: 'https://t100.sb.usc1.gcp.kibocommerce.com/api/',
-      KIBO_CONNECT_TIMEOUT_MS: '100',
-      KIBO_HEADERS_TIMEOUT_MS: '200',
-      KIBO_BODY_TIMEOUT_MS: '300',
-      KIBO_REQUEST_TIMEOUT_MS: '400',
-      KIBO_MAX_RESPONSE_BYTES: '2048',
-      KIBO_CONNECTIONS: '4',
-      PROJECTION: 'off',
-      SHUTDOWN_DRAIN_DELAY_MS: '25',
-      SHUTDOWN_GRACE_MS: '50',
-      LOG_LEVEL: 'warn',
-      TRUSTED_DOCUMENTS: 'only',
-      TRUSTED_DOCUMENTS_MANIFEST: '/etc/kibo/trusted-documents.json',
-    });
-    expect(config).toMatchObject({
-      port: 8080,
-      kiboBaseUrl: 'https://t100.sb.usc1.gcp.kibocommerce.com',
-      projection: false,
-      shutdownDrainDelayMs: 25,
-      shutdownGraceMs: 50,
-      logLevel: 'warn',
-      trustedDocuments: { mode: 'only', manifest: '/etc/kibo/trusted-documents.json' },
-      upstream: {
-        connectTimeoutMs: 100,
-        headersTimeoutMs: 200,
-        bodyTimeoutMs: 300,
-        requestTimeoutMs: 400,
-        maxResponseBytes: 2048,
-        connections: 4,
-      },
-    });
+  it('knows a value for exactly the variables the README documents', () => {
+    expect(Object.keys(READS).sort()).toEqual(documentedVariables().sort());
+  });
+
+  it.each(documentedVariables())('reads %s, as the README documents it', (variable) => {
+    const [value, landsIn, expected] = READS[variable]!;
+    const defaults = landsIn(read({}));
+    expect(defaults, 'the test value must differ from the default').not.toEqual(expected);
+    expect(landsIn(read({ [variable]: value }))).toEqual(expected);
+  });
+
+  it('reads every documented variable at once, each into its own setting', () => {
+    const env = Object.fromEntries(Object.entries(READS).map(([variable, [value]]) => [variable, value]));
+    const all = read(env);
+    for (const [variable, [, landsIn, expected]] of Object.entries(READS))
+      expect(landsIn(all), variable).toEqual(expected);
+  });
+
+  it.each([
+    ['the home pod, as Kibo’s own REST SDK calls it', 'https://home.mozu.com', 'https://home.mozu.com'],
+    ['the home pod with /api', 'https://home.mozu.com/api', 'https://home.mozu.com'],
+    [
+      'a tenant host, the spec’s server form',
+      'https://t12345.sb.usc1.gcp.kibocommerce.com',
+      'https://t12345.sb.usc1.gcp.kibocommerce.com',
+    ],
+    [
+      'a tenant host with /api/',
+      'https://t12345.sb.usc1.gcp.kibocommerce.com/api/',
+      'https://t12345.sb.usc1.gcp.kibocommerce.com',
+    ],
+  ])('accepts KIBO_BASE_URL as %s', (_form, value, expected) => {
+    expect(loadConfig({ KIBO_BASE_URL: value }).kiboBaseUrl).toBe(expected);
   });
 
   it.each([
@@ -58,10 +124,11 @@ describe('loadConfig', () => {
     ['PROJECTION', 'maybe'],
     ['LOG_LEVEL', 'loud'],
     ['TRUSTED_DOCUMENTS', 'strict'],
+    ['EMULATOR_PORT', 'forty'],
   ])('names %s when it is %j', (variable, value) => {
     let thrown: unknown;
     try {
-      loadConfig({ [variable]: value });
+      read({ [variable]: value });
     } catch (error) {
       thrown = error;
     }

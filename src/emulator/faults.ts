@@ -5,7 +5,7 @@
  * untouched, so a test can steer one request through the whole stack without any test-only
  * plumbing in the gateway itself.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendKiboError } from './replies.js';
 
 export const FAULT_TOKEN_PREFIX = 'emulator-fault:';
@@ -19,7 +19,8 @@ export type Fault =
   | { mode: 'malformed-json' }
   | { mode: 'wrong-content-type' }
   | { mode: 'oversize'; bytes: number }
-  | { mode: 'trickle'; intervalMs: number };
+  | { mode: 'trickle'; intervalMs: number }
+  | { mode: 'echo' };
 
 export function parseFault(bearer: string): Fault | undefined {
   if (!bearer.startsWith(FAULT_TOKEN_PREFIX)) return undefined;
@@ -31,6 +32,8 @@ export function parseFault(bearer: string): Fault | undefined {
     case 'reset':
     case 'malformed-json':
     case 'wrong-content-type':
+    // `emulator-fault:echo[:anything]`: what follows is free text, so a test can plant a canary.
+    case 'echo':
       return { mode };
     case 'status':
     case 'status-empty':
@@ -52,6 +55,7 @@ export function parseFault(bearer: string): Fault | undefined {
  */
 export async function playFault(
   fault: Fault,
+  request: IncomingMessage,
   response: ServerResponse,
   signal: AbortSignal,
 ): Promise<'continue' | 'done'> {
@@ -94,6 +98,18 @@ export async function playFault(
       response.end('"}');
       return 'done';
     }
+    case 'echo': {
+      // Services do quote what they were sent in their error messages; the gateway passes Kibo's
+      // message on to the client, so it must take the caller's credentials out of it first.
+      const refreshToken = (await readJson(request))?.refreshToken;
+      sendKiboError(
+        response,
+        401,
+        'INVALID_REFRESH_TOKEN',
+        `Rejected Authorization "${request.headers.authorization}" with refresh token "${String(refreshToken)}"`,
+      );
+      return 'done';
+    }
     case 'trickle':
       response.writeHead(200, { 'content-type': 'application/json' });
       for (const piece of '{"accessToken":"trickle","redirect":null}') {
@@ -103,6 +119,23 @@ export async function playFault(
       }
       response.end();
       return 'done';
+  }
+}
+
+/** The request's JSON body, small as a ticket is; undefined when it is not JSON. */
+async function readJson(request: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 64 * 1024) return undefined;
+    chunks.push(chunk);
+  }
+  try {
+    const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,21 +1,19 @@
 /** `npm run emulator`: the Kibo emulator on its own, for poking at the REST side directly. */
+import { ConfigError } from '../config.js';
 import { DEMO } from './demo-data.js';
+import { emulatorOptionsFromEnv } from './env.js';
 import { startEmulator } from './server.js';
 import { REFRESH_TICKET_PATH } from './spec.js';
 
-const port = Number(process.env.EMULATOR_PORT ?? 4010);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`Invalid configuration: EMULATOR_PORT must be a port number, got "${process.env.EMULATOR_PORT}"`);
+let options;
+try {
+  options = emulatorOptionsFromEnv();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
   process.exit(1);
 }
-
-const emulator = await startEmulator({
-  port,
-  host: process.env.EMULATOR_HOST ?? '127.0.0.1',
-  // Test and benchmark switches; off unless asked for.
-  faultInjection: process.env.EMULATOR_FAULTS === '1',
-  exposeStats: process.env.EMULATOR_STATS === '1',
-});
+const emulator = await startEmulator(options);
 console.log(`Kibo emulator listening on ${emulator.url}`);
 console.log(
   `Try: curl -X PUT '${emulator.url}${REFRESH_TICKET_PATH}?tenantId=${DEMO.tenantIds.first + 1}&responseFields=accessToken,tenant(id,name)' ` +

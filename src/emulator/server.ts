@@ -121,7 +121,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
     const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
     const fault = options.faultInjection && bearer ? parseFault(bearer) : undefined;
-    if (fault && (await playFault(fault, response, signal)) === 'done') return;
+    if (fault && (await playFault(fault, request, response, signal)) === 'done') return;
     if (signal.aborted) return;
 
     const now = new Date();
