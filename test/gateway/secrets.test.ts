@@ -5,7 +5,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -57,6 +57,14 @@ describe('no credential reaches a log line or an error', () => {
     secrets.add('made-up-refresh-token-0xC0FFEE');
     secrets.add('made-up-bearer-0xBADC0DE');
 
+    // Kibo quoting the credentials it was sent back in its message (the emulator's `echo` fault):
+    // the gateway passes Kibo's message on, so it must scrub them first.
+    const echoBearer = 'emulator-fault:echo:bearer-canary-0xE7C0';
+    const echoRefreshToken = 'refresh-canary-0xE7C0';
+    attempts.push([{ t: 100002, r: echoRefreshToken }, { authorization: `Bearer ${echoBearer}` }]);
+    secrets.add('bearer-canary-0xE7C0');
+    secrets.add(echoRefreshToken);
+
     for (const [variables, headers] of attempts) {
       const response = await stack.graphql(
         'mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { tenant { id } } }',
@@ -65,6 +73,23 @@ describe('no credential reaches a log line or an error', () => {
       expect(response.body.errors?.length ?? 0, JSON.stringify(variables)).toBeGreaterThan(0);
       seen.push(JSON.stringify(response.body));
     }
+
+    // The echo reached the client, scrubbed (so the check above is not vacuous).
+    const echoed = JSON.parse(seen.at(-1)!) as { errors: Array<{ extensions: { kibo: { message: string } } }> };
+    expect(echoed.errors[0]!.extensions.kibo.message).toMatch(/Rejected Authorization "Bearer \[redacted\]"/);
+
+    // A body that is not JSON: the parser's error quotes the text around the fault, here a token.
+    const malformedCanary = 'malformed-body-canary-0xB0D7';
+    const malformed = await request(stack.gateway.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...DEMO_HEADERS },
+      body: `{"query":"mutation { switchTenant(tenantId: 100002) { createdOn } }","variables":{"r":"${malformedCanary}"}`,
+    });
+    const malformedBody = await malformed.body.text();
+    expect(malformed.statusCode).toBe(400);
+    expect(JSON.parse(malformedBody).errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    seen.push(malformedBody);
+    secrets.add(malformedCanary);
 
     // The success response carries tokens by design; everything else must not.
     const logText = stack.logs.join('\n');
