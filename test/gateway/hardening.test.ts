@@ -211,7 +211,7 @@ describe('browser safety', () => {
       headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
       body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { accessToken } }' }),
     });
-    expect(mutation.json().data).toBeDefined();
+    expect(mutation.json().data).toEqual({ switchTenant: { accessToken: expect.any(String) } });
     expect(mutation.headers['cache-control']).toBe('no-store');
     const get = await raw(stack, {
       method: 'GET',
@@ -303,7 +303,7 @@ describe('browser safety', () => {
       { env: { INTROSPECTION: 'false', GRAPHIQL: 'false', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator },
       async (locked) => {
         const introspection = await locked.graphql('{ __schema { queryType { name } } }');
-        expect(introspection.body.errors?.[0]?.extensions?.code).toBeDefined();
+        expect(introspection.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
         expect(introspection.body.data ?? null).toBeNull();
         const page = await raw(locked, { method: 'GET', headers: { accept: 'text/html' } });
         expect(page.text).not.toContain('<title>kibo-auth-gateway</title>');
@@ -374,15 +374,30 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE)', () => {
     expect(String(response.headers['set-cookie'])).toContain(`kibo_rt=${DEMO.refreshToken}`);
   });
 
-  it('prefers the header and the argument to the cookie, and sets no cookie on failure', async () => {
+  it.each([
+    ['the header', { 'x-kibo-refresh-token': DEMO.expiredRefreshToken }, undefined],
+    ['the argument', {}, DEMO.expiredRefreshToken],
+  ])('prefers %s to the cookie, and sets no cookie on failure', async (_source, headers, argument) => {
+    // The cookie holds a valid token and the preferred source an expired one: Kibo must see the latter.
     const response = await raw(cookieStack, {
       headers: {
         'content-type': 'application/json',
         authorization: DEMO_HEADERS.authorization,
         cookie: `kibo_rt=${DEMO.refreshToken}`,
-        'x-kibo-refresh-token': DEMO.expiredRefreshToken,
+        ...headers,
       },
-      body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { tenant { id } } }' }),
+      body: JSON.stringify({
+        query: /* GraphQL */ `
+          mutation ($refreshToken: String) {
+            switchTenant(tenantId: 100002, refreshToken: $refreshToken) {
+              tenant {
+                id
+              }
+            }
+          }
+        `,
+        variables: { refreshToken: argument },
+      }),
     });
     expect(response.json().errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(response.headers['set-cookie']).toBeUndefined();
