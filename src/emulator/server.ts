@@ -34,6 +34,14 @@ export interface EmulatorOptions {
 
 export const STATS_PATH = '/__emulator/stats';
 
+/**
+ * Clients that share one emulator (several test stacks) each take a base URL of their own,
+ * `{url}/__client/<name>`, and the emulator records the name with each request, so each reads back
+ * only what it sent. Kibo has no such prefix; the rest of the path is served as usual.
+ */
+export const CLIENT_PATH_PREFIX = '/__client/';
+const CLIENT_PATH = /^\/__client\/([\w.-]+)(\/.*)$/;
+
 export interface EmulatorStats {
   ticketRequests: number;
   responseBytes: number;
@@ -42,6 +50,8 @@ export interface EmulatorStats {
 /** What the emulator saw of one request, for tests to assert on. Never holds credentials. */
 export interface ReceivedRequest {
   method: string;
+  /** The client's name, for a request sent under `/__client/<name>`; null otherwise. */
+  client: string | null;
   path: string;
   tenantId: string | null;
   responseFields: string | null;
@@ -72,9 +82,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://emulator');
+    const client = CLIENT_PATH.exec(url.pathname);
+    if (client) url.pathname = client[2]!;
     if (options.exposeStats && url.pathname === STATS_PATH) return sendJson(response, 200, stats);
     const record: ReceivedRequest = {
       method: request.method ?? '',
+      client: client ? client[1]! : null,
       path: url.pathname,
       tenantId: url.searchParams.get('tenantId'),
       responseFields: url.searchParams.get('responseFields'),

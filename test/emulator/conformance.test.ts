@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { DEMO } from '../../src/emulator/demo-data.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { CLIENT_PATH_PREFIX, startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { compileSpecValidators, REFRESH_TICKET_PATH } from '../../src/emulator/spec.js';
 
 const spec = compileSpecValidators();
@@ -205,6 +205,7 @@ describe('refusals, each with a Kibo-style error body', () => {
     expect(emulator.received).toEqual([
       {
         method: 'PUT',
+        client: null,
         path: REFRESH_TICKET_PATH,
         tenantId: '100005',
         responseFields: 'tenant(id)',
@@ -213,5 +214,19 @@ describe('refusals, each with a Kibo-style error body', () => {
         clientAborted: false,
       },
     ]);
+  });
+
+  it('serves a client under its own base path and records its name, so clients sharing it tell theirs apart', async () => {
+    emulator.received.length = 0;
+    const response = await request(
+      `${emulator.url}${CLIENT_PATH_PREFIX}stack-a${REFRESH_TICKET_PATH}?tenantId=100005&responseFields=tenant(id)`,
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO.appToken}` },
+        body: JSON.stringify({ refreshToken: DEMO.refreshToken }),
+      },
+    );
+    expect(await response.body.json()).toEqual({ tenant: { id: 100005 } });
+    expect(emulator.received).toMatchObject([{ client: 'stack-a', path: REFRESH_TICKET_PATH, status: 200 }]);
   });
 });

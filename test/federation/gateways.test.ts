@@ -155,6 +155,6 @@ describe.each([
     const body = await post('{ recentOrders { id site { id name } } }', DEMO_HEADERS);
     expect(JSON.stringify(body.errors ?? [])).toContain('X-Vol-Tenant');
     expect(body.data?.recentOrders?.[0]?.id).toBe('o-1');
-    expect(kibo.emulator.received).toHaveLength(0);
+    expect(kibo.received).toHaveLength(0);
   });
 });

@@ -49,10 +49,10 @@ describe('_entities', () => {
       { __typename: 'UserProfile', userId: '0d1b6a7c4e2f4c3aa1b2c3d4e5f60718', userName: 'demo.admin@example.com' },
       { __typename: 'Site', id: 202, name: 'Fabrikam Outfitters CA', domain: 's202-t100002.sandbox.mozu.com' },
     ]);
-    expect(stack.emulator.received).toHaveLength(1);
-    expect(stack.emulator.received[0]!.tenantId).toBe('100002');
+    expect(stack.received).toHaveLength(1);
+    expect(stack.received[0]!.tenantId).toBe('100002');
     const tenantPart = 'expiry,id,masterCatalogs(catalogs(id,name),id,supportedLocaleCodes),name,sites(domain,id,name)';
-    expect(stack.emulator.received[0]!.responseFields).toBe(
+    expect(stack.received[0]!.responseFields).toBe(
       `availableTenants(${tenantPart}),tenant(${tenantPart}),user(userId,userName)`,
     );
   });
@@ -163,7 +163,7 @@ describe('_entities', () => {
       [['_entities', 0], 'UNAUTHENTICATED'],
       [['_entities', 1], 'UNAUTHENTICATED'],
     ]);
-    expect(stack.emulator.received).toHaveLength(0);
+    expect(stack.received).toHaveLength(0);
   });
 
   it.each([undefined, 'abc', '0'])('with X-Vol-Tenant %j: BAD_USER_INPUT naming the header', async (tenant) => {
@@ -178,7 +178,7 @@ describe('_entities', () => {
     const error = response.body.errors?.[0];
     expect(error?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error?.message).toContain('X-Vol-Tenant');
-    expect(stack.emulator.received).toHaveLength(0);
+    expect(stack.received).toHaveLength(0);
   });
 
   it('passes Kibo’s refusal on to each entity (a tenant the user cannot enter)', async () => {

@@ -64,13 +64,13 @@ describe('refused by the gateway, without calling Kibo', () => {
   ])('%s', async (_case, variables, headers, code) => {
     const response = await stack.graphql(SWITCH_UNTYPED, { variables, headers: headers as Record<string, string> });
     expect(singleError(response.body).extensions?.code).toBe(code);
-    expect(stack.emulator.received).toHaveLength(0);
+    expect(stack.received).toHaveLength(0);
   });
 
   it('codes an out-of-range literal as BAD_USER_INPUT too', async () => {
     const response = await stack.graphql('mutation { switchTenant(tenantId: 99999999999) { accessToken } }');
     expect(singleError(response.body).extensions?.code).toBe('BAD_USER_INPUT');
-    expect(stack.emulator.received).toHaveLength(0);
+    expect(stack.received).toHaveLength(0);
   });
 });
 
@@ -165,7 +165,7 @@ describe('Kibo failing', () => {
 
   it('never retries on its own', async () => {
     await stack.graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault('status:502') });
-    expect(stack.emulator.received).toHaveLength(1);
+    expect(stack.received).toHaveLength(1);
   });
 
   it('a Kibo that does not listen → UPSTREAM_UNAVAILABLE', async () => {
@@ -204,11 +204,11 @@ describe('cancellation', () => {
     const pending = stack
       .graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault('delay:5000'), signal: controller.signal })
       .catch((error: Error) => error);
-    await waitFor(() => stack.emulator.received.length === 1);
+    await waitFor(() => stack.received.length === 1);
     controller.abort();
     expect(await pending).toBeInstanceOf(Error);
-    await waitFor(() => stack.emulator.received[0]!.clientAborted);
-    expect(stack.emulator.received[0]!.clientAborted).toBe(true);
+    await waitFor(() => stack.received[0]!.clientAborted);
+    expect(stack.received[0]!.clientAborted).toBe(true);
   });
 
   it('a client that goes away ends the upstream call at once, not when a timeout would', async () => {

@@ -8,7 +8,13 @@ import { print } from 'graphql';
 import { request } from 'undici';
 import { loadConfig, type GatewayConfig } from '../../src/config.js';
 import { DEMO } from '../../src/emulator/demo-data.js';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/server.js';
+import {
+  CLIENT_PATH_PREFIX,
+  startEmulator,
+  type EmulatorOptions,
+  type ReceivedRequest,
+  type RunningEmulator,
+} from '../../src/emulator/server.js';
 import { startGateway, type RunningGateway } from '../../src/http/listener.js';
 import type { UpstreamCallEvent } from '../../src/kibo/client.js';
 import { createLogger } from '../../src/telemetry/logger.js';
@@ -34,13 +40,20 @@ export interface RequestOptions<V> {
 }
 
 export interface Stack {
+  /** The emulator, to share with another stack; read what it received through `received`. */
   emulator: RunningEmulator;
   gateway: RunningGateway;
   /** Every log line the gateway wrote, raw. */
   logs: string[];
   upstreamCalls: UpstreamCallEvent[];
-  /** responseFields of the ticket requests the emulator received since the last reset. */
+  /**
+   * What the emulator received from this stack's gateway since the last reset, oldest first; never
+   * another stack's requests, even when the emulator is shared.
+   */
+  readonly received: ReceivedRequest[];
+  /** responseFields of this stack's ticket requests since the last reset. */
   receivedResponseFields(): Array<string | null>;
+  /** Forgets this stack's records (and only this stack's). */
   resetRecords(): void;
   /** A generated typed document checks the variables and types the answer; a string is taken as is. */
   graphql<T, V extends Record<string, unknown>>(
@@ -61,8 +74,13 @@ export interface StackOptions {
   sharedEmulator?: RunningEmulator;
 }
 
+let stacksStarted = 0;
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const emulator = options.sharedEmulator ?? (await startEmulator({ faultInjection: true, ...options.emulator }));
+  // Each stack's gateway calls the emulator under its own base path, which the emulator records.
+  const client = `stack-${++stacksStarted}`;
+  const received = () => emulator.received.filter((record) => record.client === client);
   // The entity cache is off unless a test turns it on (ENTITY_CACHE: 'on'): most suites assert the
   // exact Kibo traffic of one request, which the cache changes on purpose (test/cache/ covers it).
   const config: GatewayConfig = loadConfig({
@@ -82,7 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const upstreamCalls: UpstreamCallEvent[] = [];
   const gateway = await startGateway({
     config,
-    kiboBaseUrl: emulator.url,
+    kiboBaseUrl: `${emulator.url}${CLIENT_PATH_PREFIX}${client}`,
     logger: createLogger(config.logLevel, logSink),
     onUpstreamCall: (event) => upstreamCalls.push(event),
   });
@@ -92,9 +110,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     gateway,
     logs,
     upstreamCalls,
-    receivedResponseFields: () => emulator.received.filter((r) => r.method === 'PUT').map((r) => r.responseFields),
+    get received() {
+      return received();
+    },
+    receivedResponseFields: () =>
+      received()
+        .filter((r) => r.method === 'PUT')
+        .map((r) => r.responseFields),
     resetRecords: () => {
-      emulator.received.length = 0;
+      const others = emulator.received.filter((record) => record.client !== client);
+      emulator.received.splice(0, emulator.received.length, ...others);
       upstreamCalls.length = 0;
     },
     async graphql(
