@@ -107,7 +107,21 @@ describe.each([
 
   it('runs switchTenant, with the caller’s credentials and the projection intact', async () => {
     const body = await post(
-      'mutation { switchTenant(tenantId: 100002) { accessToken tenant { id name sites { id name } } } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            accessToken
+            tenant {
+              id
+              name
+              sites {
+                id
+                name
+              }
+            }
+          }
+        }
+      `,
       DEMO_HEADERS,
     );
     expect(body.errors).toBeUndefined();
@@ -116,10 +130,25 @@ describe.each([
   });
 
   it('resolves Site.name for the orders subgraph’s references: N references, one Kibo call', async () => {
-    const body = await post('{ recentOrders { id total site { id name domain } } }', {
-      ...DEMO_HEADERS,
-      'x-vol-tenant': '100002',
-    });
+    const body = await post(
+      /* GraphQL */ `
+        {
+          recentOrders {
+            id
+            total
+            site {
+              id
+              name
+              domain
+            }
+          }
+        }
+      `,
+      {
+        ...DEMO_HEADERS,
+        'x-vol-tenant': '100002',
+      },
+    );
     expect(body.errors).toBeUndefined();
     expect(body.data.recentOrders).toEqual([
       {
@@ -152,7 +181,20 @@ describe.each([
   });
 
   it('without X-Vol-Tenant the entity fields fail with an error naming the header, and Kibo is not called', async () => {
-    const body = await post('{ recentOrders { id site { id name } } }', DEMO_HEADERS);
+    const body = await post(
+      /* GraphQL */ `
+        {
+          recentOrders {
+            id
+            site {
+              id
+              name
+            }
+          }
+        }
+      `,
+      DEMO_HEADERS,
+    );
     expect(JSON.stringify(body.errors ?? [])).toContain('X-Vol-Tenant');
     expect(body.data?.recentOrders?.[0]?.id).toBe('o-1');
     expect(kibo.received).toHaveLength(0);

@@ -21,7 +21,13 @@ beforeEach(() => stack.resetRecords());
 
 describe('_service', () => {
   it('serves the SDL in schema/subgraph.graphql', async () => {
-    const response = await stack.graphql<{ _service: { sdl: string } }>('{ _service { sdl } }');
+    const response = await stack.graphql<{ _service: { sdl: string } }>(/* GraphQL */ `
+      {
+        _service {
+          sdl
+        }
+      }
+    `);
     const committed = readFileSync(new URL('../../schema/subgraph.graphql', import.meta.url), 'utf8');
     expect(response.body.data?._service.sdl.trim()).toBe(committed.trim());
   });
@@ -124,7 +130,15 @@ describe('_entities', () => {
 
   it('asks only for what the query selects of the types referenced', async () => {
     const response = await stack.graphql(
-      'query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { name } } }',
+      /* GraphQL */ `
+        query ($r: [_Any!]!) {
+          _entities(representations: $r) {
+            ... on Site {
+              name
+            }
+          }
+        }
+      `,
       {
         variables: { r: [{ __typename: 'Site', id: 203 }] },
         headers: CONTEXT,

@@ -68,7 +68,13 @@ describe('refused by the gateway, without calling Kibo', () => {
   });
 
   it('codes an out-of-range literal as BAD_USER_INPUT too', async () => {
-    const response = await stack.graphql('mutation { switchTenant(tenantId: 99999999999) { accessToken } }');
+    const response = await stack.graphql(/* GraphQL */ `
+      mutation {
+        switchTenant(tenantId: 99999999999) {
+          accessToken
+        }
+      }
+    `);
     expect(singleError(response.body).extensions?.code).toBe('BAD_USER_INPUT');
     expect(stack.received).toHaveLength(0);
   });

@@ -71,11 +71,50 @@ describe('operation limits (defaults)', () => {
   });
 
   it.each([
-    ['MAX_DEPTH', '3', 'mutation { switchTenant(tenantId: 100002) { tenant { sites { attributes { name } } } } }'],
+    [
+      'MAX_DEPTH',
+      '3',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            tenant {
+              sites {
+                attributes {
+                  name
+                }
+              }
+            }
+          }
+        }
+      `,
+    ],
     [
       'MAX_COST',
       '50',
-      'mutation { switchTenant(tenantId: 100002) { availableTenants { id name domain sites { id name domain localeCode } masterCatalogs { id catalogs { id name } } } } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            availableTenants {
+              id
+              name
+              domain
+              sites {
+                id
+                name
+                domain
+                localeCode
+              }
+              masterCatalogs {
+                id
+                catalogs {
+                  id
+                  name
+                }
+              }
+            }
+          }
+        }
+      `,
     ],
   ])('%s=%s refuses what it would have let through by default', async (variable, value, query) => {
     expect((await stack.graphql(query)).body.errors).toBeUndefined();
@@ -104,7 +143,17 @@ describe('operation limits (defaults)', () => {
   it('a chunked body without Content-Length is refused with 411', async () => {
     // A stream body of unknown length goes out with Transfer-Encoding: chunked.
     const body = Readable.from([
-      Buffer.from(JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' })),
+      Buffer.from(
+        JSON.stringify({
+          query: /* GraphQL */ `
+            mutation {
+              switchTenant(tenantId: 100002) {
+                createdOn
+              }
+            }
+          `,
+        }),
+      ),
     ]);
     const response = await request(stack.gateway.graphqlUrl, {
       method: 'POST',
@@ -122,8 +171,24 @@ describe('operation limits (defaults)', () => {
     const response = await raw(stack, {
       headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
       body: JSON.stringify([
-        { query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' },
-        { query: 'mutation { switchTenant(tenantId: 100003) { createdOn } }' },
+        {
+          query: /* GraphQL */ `
+            mutation {
+              switchTenant(tenantId: 100002) {
+                createdOn
+              }
+            }
+          `,
+        },
+        {
+          query: /* GraphQL */ `
+            mutation {
+              switchTenant(tenantId: 100003) {
+                createdOn
+              }
+            }
+          `,
+        },
       ]),
     });
     expect(response.status).toBe(400);
@@ -165,8 +230,20 @@ describe('alias amplification and the upstream call cap', () => {
   });
 
   it('counts calls made through variables and fragments, and skips what @skip drops', async () => {
-    const query =
-      'mutation($a: Int!, $b: Int!, $skipB: Boolean!) { ...A second: switchTenant(tenantId: $b) @skip(if: $skipB) { createdOn } } fragment A on Mutation { first: switchTenant(tenantId: $a) { createdOn } }';
+    const query = /* GraphQL */ `
+      mutation ($a: Int!, $b: Int!, $skipB: Boolean!) {
+        ...A
+        second: switchTenant(tenantId: $b) @skip(if: $skipB) {
+          createdOn
+        }
+      }
+
+      fragment A on Mutation {
+        first: switchTenant(tenantId: $a) {
+          createdOn
+        }
+      }
+    `;
     const refused = await roomy.graphql(query, { variables: { a: 100002, b: 100003, skipB: false } });
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_CALL_LIMIT');
     expect(roomy.received).toHaveLength(0);
@@ -191,7 +268,15 @@ describe('browser safety', () => {
   it('refuses simple (non-preflighted) requests without a CSRF header', async () => {
     const form = await raw(stack, {
       headers: { 'content-type': 'text/plain', ...DEMO_HEADERS },
-      body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { createdOn } }' }),
+      body: JSON.stringify({
+        query: /* GraphQL */ `
+          mutation {
+            switchTenant(tenantId: 100002) {
+              createdOn
+            }
+          }
+        `,
+      }),
     });
     expect(form.status).toBe(403);
     expect(form.json().errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
@@ -209,7 +294,15 @@ describe('browser safety', () => {
   it('marks every GraphQL answer Cache-Control: no-store, since answers carry tokens', async () => {
     const mutation = await raw(stack, {
       headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
-      body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { accessToken } }' }),
+      body: JSON.stringify({
+        query: /* GraphQL */ `
+          mutation {
+            switchTenant(tenantId: 100002) {
+              accessToken
+            }
+          }
+        `,
+      }),
     });
     expect(mutation.json().data).toEqual({ switchTenant: { accessToken: expect.any(String) } });
     expect(mutation.headers['cache-control']).toBe('no-store');
@@ -224,7 +317,13 @@ describe('browser safety', () => {
   it('never runs a mutation from GET', async () => {
     const response = await raw(stack, {
       method: 'GET',
-      path: `/graphql?query=${encodeURIComponent('mutation { switchTenant(tenantId: 100002) { createdOn } }')}`,
+      path: `/graphql?query=${encodeURIComponent(/* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            createdOn
+          }
+        }
+      `)}`,
       headers: { 'x-graphql-yoga-csrf': '1', ...DEMO_HEADERS },
     });
     expect(response.status).toBe(405);
@@ -302,13 +401,33 @@ describe('browser safety', () => {
     await withStack(
       { env: { INTROSPECTION: 'false', GRAPHIQL: 'false', LOG_LEVEL: 'silent' }, sharedEmulator: stack.emulator },
       async (locked) => {
-        const introspection = await locked.graphql('{ __schema { queryType { name } } }');
+        const introspection = await locked.graphql(/* GraphQL */ `
+          {
+            __schema {
+              queryType {
+                name
+              }
+            }
+          }
+        `);
         expect(introspection.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
         expect(introspection.body.data ?? null).toBeNull();
         const page = await raw(locked, { method: 'GET', headers: { accept: 'text/html' } });
         expect(page.text).not.toContain('<title>kibo-auth-gateway</title>');
         // and the defaults keep both on
-        expect((await stack.graphql('{ __schema { queryType { name } } }')).body.data).toEqual({
+        expect(
+          (
+            await stack.graphql(/* GraphQL */ `
+              {
+                __schema {
+                  queryType {
+                    name
+                  }
+                }
+              }
+            `)
+          ).body.data,
+        ).toEqual({
           __schema: { queryType: { name: 'Query' } },
         });
         expect((await raw(stack, { method: 'GET', headers: { accept: 'text/html' } })).text).toContain(
@@ -336,7 +455,17 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE)', () => {
         authorization: DEMO_HEADERS.authorization,
         cookie: `other=1; kibo_rt=${DEMO.refreshToken}`,
       },
-      body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { tenant { id } } }' }),
+      body: JSON.stringify({
+        query: /* GraphQL */ `
+          mutation {
+            switchTenant(tenantId: 100002) {
+              tenant {
+                id
+              }
+            }
+          }
+        `,
+      }),
     });
     expect(response.json()).toEqual({ data: { switchTenant: { tenant: { id: 100002 } } } });
     // The gateway asked for what the cookie needs even though the query did not select it.
@@ -347,9 +476,13 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE)', () => {
     for (const attribute of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/graphql'])
       expect(setCookie).toContain(attribute);
 
-    const ticket = await cookieStack.graphql<{ switchTenant: { refreshTokenExpiration: string } }>(
-      'mutation { switchTenant(tenantId: 100002) { refreshTokenExpiration } }',
-    );
+    const ticket = await cookieStack.graphql<{ switchTenant: { refreshTokenExpiration: string } }>(/* GraphQL */ `
+      mutation {
+        switchTenant(tenantId: 100002) {
+          refreshTokenExpiration
+        }
+      }
+    `);
     const expires = /Expires=([^;]+)/.exec(setCookie)![1]!;
     expect(
       Math.abs(Date.parse(expires) - Date.parse(ticket.body.data!.switchTenant.refreshTokenExpiration)),
@@ -364,7 +497,14 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE)', () => {
         cookie: `kibo_rt=${DEMO.refreshToken}`,
       },
       body: JSON.stringify({
-        query: 'mutation { switchTenant(tenantId: 100002) { refreshToken refreshTokenExpiration } }',
+        query: /* GraphQL */ `
+          mutation {
+            switchTenant(tenantId: 100002) {
+              refreshToken
+              refreshTokenExpiration
+            }
+          }
+        `,
       }),
     });
     expect(response.json()).toEqual({
@@ -410,7 +550,17 @@ describe('cookie mode (REFRESH_TOKEN_COOKIE)', () => {
         authorization: DEMO_HEADERS.authorization,
         cookie: `kibo_rt=${DEMO.refreshToken}`,
       },
-      body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { tenant { id } } }' }),
+      body: JSON.stringify({
+        query: /* GraphQL */ `
+          mutation {
+            switchTenant(tenantId: 100002) {
+              tenant {
+                id
+              }
+            }
+          }
+        `,
+      }),
     });
     expect(response.json().errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(response.headers['set-cookie']).toBeUndefined();

@@ -20,8 +20,24 @@ const sample = (text: string, series: string) =>
 describe('/metrics', () => {
   it('counts Kibo calls by outcome, their bytes, and responses by status class', async () => {
     const before = (await metricsOf(stack)).text;
-    await stack.graphql('mutation { switchTenant(tenantId: 100002) { tenant { id } } }');
-    await stack.graphql('mutation { switchTenant(tenantId: 999999) { tenant { id } } }');
+    await stack.graphql(/* GraphQL */ `
+      mutation {
+        switchTenant(tenantId: 100002) {
+          tenant {
+            id
+          }
+        }
+      }
+    `);
+    await stack.graphql(/* GraphQL */ `
+      mutation {
+        switchTenant(tenantId: 999999) {
+          tenant {
+            id
+          }
+        }
+      }
+    `);
     const { status, text } = await metricsOf(stack);
     expect(status).toBe(200);
     expect(

@@ -35,57 +35,177 @@ describe('responseFields derived from the selection set', () => {
   it.each([
     [
       'aliases map back to their REST property',
-      'mutation { switchTenant(tenantId: 100002) { token: accessToken t: tenant { key: id } } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            token: accessToken
+            t: tenant {
+              key: id
+            }
+          }
+        }
+      `,
       'accessToken,tenant(id)',
     ],
     [
       'one field under two aliases with different sub-selections asks for the union',
-      'mutation { switchTenant(tenantId: 100002) { a: tenant { id } b: tenant { name sites { id } } } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            a: tenant {
+              id
+            }
+            b: tenant {
+              name
+              sites {
+                id
+              }
+            }
+          }
+        }
+      `,
       'tenant(id,name,sites(id))',
     ],
     [
       'a field selected twice is asked for once',
-      'mutation { switchTenant(tenantId: 100002) { accessToken accessToken tenant { id } tenant { id } } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            accessToken
+            accessToken
+            tenant {
+              id
+            }
+            tenant {
+              id
+            }
+          }
+        }
+      `,
       'accessToken,tenant(id)',
     ],
     [
       'named fragments, including nested ones',
-      'mutation { switchTenant(tenantId: 100002) { ...T } } fragment T on TenantAdminUserAuthTicket { tenant { ...S } } fragment S on Tenant { sites { id } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            ...T
+          }
+        }
+
+        fragment T on TenantAdminUserAuthTicket {
+          tenant {
+            ...S
+          }
+        }
+
+        fragment S on Tenant {
+          sites {
+            id
+          }
+        }
+      `,
       'tenant(sites(id))',
     ],
     [
       'inline fragments, with and without a type condition',
-      'mutation { switchTenant(tenantId: 100002) { ... on TenantAdminUserAuthTicket { accessToken } ... { user { userName } } } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            ... on TenantAdminUserAuthTicket {
+              accessToken
+            }
+            ... {
+              user {
+                userName
+              }
+            }
+          }
+        }
+      `,
       'accessToken,user(userName)',
     ],
     [
       '__typename never goes upstream',
-      'mutation { switchTenant(tenantId: 100002) { __typename tenant { __typename id } } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            __typename
+            tenant {
+              __typename
+              id
+            }
+          }
+        }
+      `,
       'tenant(id)',
     ],
     [
       'only __typename still sends a minimal projection',
-      'mutation { switchTenant(tenantId: 100002) { __typename } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            __typename
+          }
+        }
+      `,
       'createdOn',
     ],
     [
       'an object with only __typename asks for its smallest property',
-      'mutation { switchTenant(tenantId: 100002) { user { __typename } } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            user {
+              __typename
+            }
+          }
+        }
+      `,
       'user(userId)',
     ],
     [
       'lists nest element-wise',
-      'mutation { switchTenant(tenantId: 100002) { availableTenants { id masterCatalogs { catalogs { name } } } } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            availableTenants {
+              id
+              masterCatalogs {
+                catalogs {
+                  name
+                }
+              }
+            }
+          }
+        }
+      `,
       'availableTenants(id,masterCatalogs(catalogs(name)))',
     ],
     [
       'a computed field asks for what it reads',
-      'mutation { switchTenant(tenantId: 100002) { accessTokenExpiresIn tenant { isExpired } } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            accessTokenExpiresIn
+            tenant {
+              isExpired
+            }
+          }
+        }
+      `,
       'accessTokenExpiration,tenant(expiry)',
     ],
     [
       'a computed field and the field it reads together ask once',
-      'mutation { switchTenant(tenantId: 100002) { accessTokenExpiresIn accessTokenExpiration } }',
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            accessTokenExpiresIn
+            accessTokenExpiration
+          }
+        }
+      `,
       'accessTokenExpiration',
     ],
   ])('%s', async (_case, query, expected) => {
@@ -98,7 +218,21 @@ describe('responseFields derived from the selection set', () => {
     [{ withSites: false, withoutUser: true }, 'tenant(id)'],
   ])('honours @include and @skip with variables %j', async (variables, expected) => {
     const { sent, data } = await sentFor(
-      'mutation($withSites: Boolean!, $withoutUser: Boolean!) { switchTenant(tenantId: 100002) { tenant { id sites @include(if: $withSites) { name } } user @skip(if: $withoutUser) { userName } } }',
+      /* GraphQL */ `
+        mutation ($withSites: Boolean!, $withoutUser: Boolean!) {
+          switchTenant(tenantId: 100002) {
+            tenant {
+              id
+              sites @include(if: $withSites) {
+                name
+              }
+            }
+            user @skip(if: $withoutUser) {
+              userName
+            }
+          }
+        }
+      `,
       variables,
     );
     expect(sent).toBe(expected);
@@ -107,15 +241,48 @@ describe('responseFields derived from the selection set', () => {
   });
 
   it('honours literal @skip/@include on fragments', async () => {
-    const { sent } = await sentFor(
-      'mutation { switchTenant(tenantId: 100002) { ... on TenantAdminUserAuthTicket @skip(if: true) { accessToken } ...F @include(if: true) } } fragment F on TenantAdminUserAuthTicket { createdOn }',
-    );
+    const { sent } = await sentFor(/* GraphQL */ `
+      mutation {
+        switchTenant(tenantId: 100002) {
+          ... on TenantAdminUserAuthTicket @skip(if: true) {
+            accessToken
+          }
+          ...F @include(if: true)
+        }
+      }
+
+      fragment F on TenantAdminUserAuthTicket {
+        createdOn
+      }
+    `);
     expect(sent).toBe('createdOn');
   });
 
   it('answers the same as the full ticket would for the fields asked', async () => {
-    const selection =
-      '{ tenant { id name domain isDevTenant sites { id name catalogId attributes { name value } } } user { userId userName } grantedBehaviors }';
+    const selection = /* GraphQL */ `
+      {
+        tenant {
+          id
+          name
+          domain
+          isDevTenant
+          sites {
+            id
+            name
+            catalogId
+            attributes {
+              name
+              value
+            }
+          }
+        }
+        user {
+          userId
+          userName
+        }
+        grantedBehaviors
+      }
+    `;
     const projected = await stack.graphql(`mutation { switchTenant(tenantId: 100007) ${selection} }`);
     await withStack({ env: { PROJECTION: 'false' }, sharedEmulator: stack.emulator }, async (full) => {
       const unprojected = await full.graphql(`mutation { switchTenant(tenantId: 100007) ${selection} }`);
@@ -127,17 +294,42 @@ describe('responseFields derived from the selection set', () => {
 
 describe('per-request dedupe', () => {
   it('makes identical calls in one operation once', async () => {
-    const response = await stack.graphql(
-      'mutation { a: switchTenant(tenantId: 100002) { tenant { id } } b: switchTenant(tenantId: 100002) { tenant { id } } }',
-    );
+    const response = await stack.graphql(/* GraphQL */ `
+      mutation {
+        a: switchTenant(tenantId: 100002) {
+          tenant {
+            id
+          }
+        }
+        b: switchTenant(tenantId: 100002) {
+          tenant {
+            id
+          }
+        }
+      }
+    `);
     expect(response.body.data).toEqual({ a: { tenant: { id: 100002 } }, b: { tenant: { id: 100002 } } });
     expect(stack.receivedResponseFields()).toEqual(['tenant(id)']);
   });
 
   it('merges aliases of one call with different sub-selections into one call asking for the union', async () => {
-    const response = await stack.graphql(
-      'mutation { a: switchTenant(tenantId: 100002) { tenant { id } } b: switchTenant(tenantId: 100002) { user { userName } tenant { name } } }',
-    );
+    const response = await stack.graphql(/* GraphQL */ `
+      mutation {
+        a: switchTenant(tenantId: 100002) {
+          tenant {
+            id
+          }
+        }
+        b: switchTenant(tenantId: 100002) {
+          user {
+            userName
+          }
+          tenant {
+            name
+          }
+        }
+      }
+    `);
     expect(response.body.data).toEqual({
       a: { tenant: { id: 100002 } },
       b: { user: { userName: 'demo.admin@example.com' }, tenant: { name: 'Fabrikam Outfitters' } },

@@ -13,8 +13,18 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-const FULL =
-  'mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { accessToken jwtAccessToken refreshToken tenant { id } } }';
+const FULL = /* GraphQL */ `
+  mutation ($t: Int!, $r: String) {
+    switchTenant(tenantId: $t, refreshToken: $r) {
+      accessToken
+      jwtAccessToken
+      refreshToken
+      tenant {
+        id
+      }
+    }
+  }
+`;
 
 describe('no credential reaches a log line or an error', () => {
   it('across success, every refusal and every fault', async () => {
@@ -67,7 +77,15 @@ describe('no credential reaches a log line or an error', () => {
 
     for (const [variables, headers] of attempts) {
       const response = await stack.graphql(
-        'mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { tenant { id } } }',
+        /* GraphQL */ `
+          mutation ($t: Int!, $r: String) {
+            switchTenant(tenantId: $t, refreshToken: $r) {
+              tenant {
+                id
+              }
+            }
+          }
+        `,
         { variables, headers },
       );
       expect(response.body.errors?.length ?? 0, JSON.stringify(variables)).toBeGreaterThan(0);
