@@ -23,7 +23,8 @@ export function useUpstreamCallCap({ maxCalls, knownCalls }: UpstreamCallCapOpti
   const refuse = (calls: number) => ({
     errors: [
       createGraphQLError(
-        `This operation would make ${calls} distinct Kibo calls; at most ${maxCalls} ${maxCalls === 1 ? 'is' : 'are'} allowed per request. Send them as separate requests.`,
+        `This operation would make ${calls} distinct Kibo calls; ` +
+          `at most ${maxCalls} ${maxCalls === 1 ? 'is' : 'are'} allowed per request. Send them as separate requests.`,
         { extensions: { code: UPSTREAM_CALL_LIMIT, limit: maxCalls, calls } },
       ),
     ],

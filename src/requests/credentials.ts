@@ -28,7 +28,8 @@ export function credentialsFor(
     (refreshTokenCookie ? refreshTokenFromCookie(request, refreshTokenCookie) : undefined);
   if (!refreshToken) {
     throw unauthenticated(
-      `Give the refresh token as the refreshToken argument or in the X-Kibo-Refresh-Token header${refreshTokenCookie ? ` (or the ${refreshTokenCookie} cookie)` : ''}.`,
+      'Give the refresh token as the refreshToken argument or in the X-Kibo-Refresh-Token header' +
+        `${refreshTokenCookie ? ` (or the ${refreshTokenCookie} cookie)` : ''}.`,
     );
   }
   return { authorization, refreshToken };

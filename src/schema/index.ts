@@ -10,7 +10,8 @@ import { withCheckedRepresentations } from './entities.js';
 export const GATEWAY_VERSION = packageJson.version;
 
 builder.queryType({
-  description: 'Everything here is a mutation: switching tenant mints tokens. The query root exists because GraphQL requires one.',
+  description:
+    'Everything here is a mutation: switching tenant mints tokens. The query root exists because GraphQL requires one.',
   fields: (t) => ({
     gatewayVersion: t.string({
       description: 'The running kibo-auth-gateway version, so a client can tell which build it talks to.',

@@ -15,7 +15,14 @@ export const Site = builder.objectRef<KiboSite>('Site').implement({
     currencyCode: t.exposeString('currencyCode', { nullable: true, description: 'ISO 4217 currency of the site.' }),
     localeCode: t.exposeString('localeCode', { nullable: true, description: 'Locale of the site, e.g. en-US.' }),
     domain: t.exposeString('domain', { nullable: true, description: 'The Kibo-hosted domain of the site.' }),
-    primaryCustomDomain: t.exposeString('primaryCustomDomain', { nullable: true, description: "The site's own primary domain, if it has one." }),
-    attributes: t.expose('attributes', { type: [TenantAttribute], nullable: { list: true, items: false }, description: 'Configuration attributes set on the site.' }),
+    primaryCustomDomain: t.exposeString('primaryCustomDomain', {
+      nullable: true,
+      description: "The site's own primary domain, if it has one.",
+    }),
+    attributes: t.expose('attributes', {
+      type: [TenantAttribute],
+      nullable: { list: true, items: false },
+      description: 'Configuration attributes set on the site.',
+    }),
   }),
 });

@@ -13,7 +13,9 @@ builder.mutationField('switchTenant', (t) =>
       'Send the Kibo bearer token in `Authorization`; the refresh token comes from `refreshToken` or the `X-Kibo-Refresh-Token` header.',
     args: {
       tenantId: t.arg.int({ required: true, description: 'The tenant to authenticate the user in' }),
-      refreshToken: t.arg.string({ description: 'The refresh token of an existing valid auth ticket. Defaults to the X-Kibo-Refresh-Token header.' }),
+      refreshToken: t.arg.string({
+        description: 'The refresh token of an existing valid auth ticket. Defaults to the X-Kibo-Refresh-Token header.',
+      }),
     },
     resolve: (_root, args, context, info) => switchTenant(args, context, info, ENTITY_PATHS),
   }),

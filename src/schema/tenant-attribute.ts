@@ -7,7 +7,11 @@ export const TenantAttribute = builder.objectRef<KiboTenantAttribute>('TenantAtt
   kiboPlaceholder: 'name',
   fields: (t) => ({
     name: t.exposeString('name', { nullable: true, description: 'Name of the attribute, e.g. tenant~tax-provider.' }),
-    value: t.expose('value', { type: 'JSON', nullable: true, description: 'The value, of whatever JSON type the attribute holds.' }),
+    value: t.expose('value', {
+      type: 'JSON',
+      nullable: true,
+      description: 'The value, of whatever JSON type the attribute holds.',
+    }),
     createBy: t.exposeString('createBy', { nullable: true, description: 'Who created the attribute.' }),
     createDate: t.expose('createDate', { type: 'DateTime', description: 'When the attribute was created.' }),
     updateBy: t.exposeString('updateBy', { nullable: true, description: 'Who last changed the attribute.' }),

@@ -41,7 +41,26 @@ describe('operation limits (defaults)', () => {
   it.each([
     [
       'the deepest legitimate selections pass',
-      `mutation { switchTenant(tenantId: 100002) { tenant { sites { attributes { name } } } availableTenants { masterCatalogs { catalogs { id } } } } }`,
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            tenant {
+              sites {
+                attributes {
+                  name
+                }
+              }
+            }
+            availableTenants {
+              masterCatalogs {
+                catalogs {
+                  id
+                }
+              }
+            }
+          }
+        }
+      `,
       false,
     ],
     [
@@ -57,7 +76,28 @@ describe('operation limits (defaults)', () => {
     ],
     [
       'deep selections through fragments pass',
-      `mutation { switchTenant(tenantId: 100002) { ...F } } fragment F on TenantAdminUserAuthTicket { availableTenants { sites { attributes { value } } masterCatalogs { catalogs { id } } } }`,
+      /* GraphQL */ `
+        mutation {
+          switchTenant(tenantId: 100002) {
+            ...F
+          }
+        }
+
+        fragment F on TenantAdminUserAuthTicket {
+          availableTenants {
+            sites {
+              attributes {
+                value
+              }
+            }
+            masterCatalogs {
+              catalogs {
+                id
+              }
+            }
+          }
+        }
+      `,
       false,
     ],
   ])('%s (refusals: OPERATION_LIMIT_EXCEEDED, nothing sent)', async (_case, query, refused) => {

@@ -259,33 +259,35 @@ describe('responseFields derived from the selection set', () => {
   });
 
   it('answers the same as the full ticket would for the fields asked', async () => {
-    const selection = /* GraphQL */ `
-      {
-        tenant {
-          id
-          name
-          domain
-          isDevTenant
-          sites {
+    const operation = /* GraphQL */ `
+      mutation {
+        switchTenant(tenantId: 100007) {
+          tenant {
             id
             name
-            catalogId
-            attributes {
+            domain
+            isDevTenant
+            sites {
+              id
               name
-              value
+              catalogId
+              attributes {
+                name
+                value
+              }
             }
           }
+          user {
+            userId
+            userName
+          }
+          grantedBehaviors
         }
-        user {
-          userId
-          userName
-        }
-        grantedBehaviors
       }
     `;
-    const projected = await stack.graphql(`mutation { switchTenant(tenantId: 100007) ${selection} }`);
+    const projected = await stack.graphql(operation);
     await withStack({ env: { PROJECTION: 'false' }, sharedEmulator: stack.emulator }, async (full) => {
-      const unprojected = await full.graphql(`mutation { switchTenant(tenantId: 100007) ${selection} }`);
+      const unprojected = await full.graphql(operation);
       expect(full.receivedResponseFields()).toEqual([null]);
       expect(projected.body).toEqual(unprojected.body);
     });

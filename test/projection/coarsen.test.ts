@@ -42,10 +42,37 @@ describe('a projection longer than KIBO_MAX_QUERY_LENGTH', () => {
   });
 
   it('is sent coarser, within the limit, and the answer is unchanged', async () => {
-    const query = `mutation { switchTenant(tenantId: 100003) {
-      tenant { id name domain isDevTenant isUnified sites { id name tenantId catalogId countryCode currencyCode localeCode domain primaryCustomDomain } }
-      user { userId userName emailAddress firstName lastName }
-    } }`;
+    const query = /* GraphQL */ `
+      mutation {
+        switchTenant(tenantId: 100003) {
+          tenant {
+            id
+            name
+            domain
+            isDevTenant
+            isUnified
+            sites {
+              id
+              name
+              tenantId
+              catalogId
+              countryCode
+              currencyCode
+              localeCode
+              domain
+              primaryCustomDomain
+            }
+          }
+          user {
+            userId
+            userName
+            emailAddress
+            firstName
+            lastName
+          }
+        }
+      }
+    `;
     narrow.resetRecords();
     roomy.resetRecords();
     const coarse = await narrow.graphql(query);

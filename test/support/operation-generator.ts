@@ -117,7 +117,8 @@ export function operationArbitrary(schema: GraphQLSchema): fc.Arbitrary<Generate
       const body = printer.items(items, ticket);
       const used = VARIABLES.filter((name) => printer.usedVariables.has(name));
       const declarations = used.length ? `(${used.map((name) => `$${name}: Boolean!`).join(', ')})` : '';
-      const query = `mutation Generated${declarations} { ${rootAlias ? 'ticket: ' : ''}switchTenant(tenantId: ${tenantId}) { ${body} } }\n${printer.fragments.join('\n')}`;
+      const root = `${rootAlias ? 'ticket: ' : ''}switchTenant(tenantId: ${tenantId})`;
+      const query = `mutation Generated${declarations} { ${root} { ${body} } }\n${printer.fragments.join('\n')}`;
       const variables = Object.fromEntries(used.map((name) => [name, values[name]]));
       const expected = expectedProjection(items, ticket, variables);
       return { query, variables, tenantId, expectedResponseFields: print(expected) };
