@@ -229,10 +229,10 @@ describe('cancellation', () => {
       const pending = other
         .graphql(SWITCH, { variables: { tenantId: 100002 }, headers: fault('delay:10000'), signal: controller.signal })
         .catch((error: Error) => error);
-      await waitFor(() => stack.emulator.received.length === 1);
+      await waitFor(() => other.received.length === 1);
       controller.abort();
       expect(await pending).toBeInstanceOf(Error);
-      await waitFor(() => stack.emulator.received[0]!.clientAborted, 1500);
+      await waitFor(() => other.received[0]!.clientAborted, 1500);
     });
   });
 });

@@ -44,7 +44,7 @@ async function post(stack: Stack, body: unknown, headers: Record<string, string>
   };
 }
 const codeOf = (body: { errors?: Array<{ extensions?: any }> }) => body.errors?.[0]?.extensions?.code;
-const kiboCalls = (stack: Stack) => stack.emulator.received.filter((r) => r.method === 'PUT').length;
+const kiboCalls = (stack: Stack) => stack.received.filter((r) => r.method === 'PUT').length;
 
 function manifestFile(documents: string[]): string {
   const path = join(mkdtempSync(join(tmpdir(), 'kibo-trusted-')), 'manifest.json');
