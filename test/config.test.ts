@@ -38,6 +38,8 @@ const READS: Record<string, [value: string, landsIn: (read: Read) => unknown, ex
   MAX_COST: ['1000', (r) => r.gateway.limits.maxCost, 1000],
   MAX_BODY_BYTES: ['4096', (r) => r.gateway.limits.maxBodyBytes, 4096],
   MAX_UPSTREAM_CALLS: ['3', (r) => r.gateway.limits.maxUpstreamCalls, 3],
+  MAX_RESPONSE_BYTES: ['2048', (r) => r.gateway.limits.maxResponseBytes, 2048],
+  MAX_EXECUTION_MS: ['500', (r) => r.gateway.limits.maxExecutionMs, 500],
   CORS_ORIGINS: [
     'https://a.example, https://b.example:8443',
     (r) => r.gateway.browser.corsOrigins,

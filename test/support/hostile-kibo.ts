@@ -33,6 +33,7 @@ export async function startHostileKibo(respond: HostileKibo['respond'] = () => t
     const url = new URL(request.url ?? '/', 'http://hostile');
     const record: ReceivedRequest = {
       method: request.method ?? '',
+      client: null,
       path: url.pathname,
       tenantId: url.searchParams.get('tenantId'),
       responseFields: url.searchParams.get('responseFields'),
