@@ -11,6 +11,8 @@ export interface GatewayConfig {
   /** Kibo base URL (scheme + host, without `/api`); undefined starts the embedded emulator. */
   kiboBaseUrl: string | undefined;
   upstream: UpstreamConfig;
+  /** How long clients may take, and how many may be connected at once. */
+  http: HttpServerLimits;
   /** Derive `responseFields` from the selection set; off only to measure what it saves. */
   projection: boolean;
   /** Serve Prometheus metrics at /metrics. */
@@ -71,6 +73,17 @@ export interface BrowserConfig {
   graphiql: boolean;
 }
 
+export interface HttpServerLimits {
+  /** Longest a client may take to send a request's headers (slowloris); 408 after. */
+  headersTimeoutMs: number;
+  /** Longest a client may take to send a whole request, body included; 408 after. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept: longer than the load balancer's idle timeout. */
+  keepAliveTimeoutMs: number;
+  /** Connections held at once; further ones are closed on arrival. */
+  maxConnections: number;
+}
+
 export interface UpstreamConfig {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
@@ -114,6 +127,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxResponseBytes: integer(env, 'KIBO_MAX_RESPONSE_BYTES', 4 * 1024 * 1024, { min: 1024 }),
       connections: integer(env, 'KIBO_CONNECTIONS', 32, { min: 1, max: 1024 }),
     },
+    http: httpServerLimits(env),
     projection: boolean(env, 'PROJECTION', true),
     metrics: boolean(env, 'METRICS', true),
     shutdownDrainDelayMs: integer(env, 'SHUTDOWN_DRAIN_DELAY_MS', 5_000, { min: 0 }),
@@ -163,6 +177,22 @@ function redisUrl(env: Env, name: string): string | undefined {
   if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:'))
     throw new ConfigError(name, 'must be a redis:// or rediss:// URL such as redis://redis.internal:6379/0');
   return raw;
+}
+
+function httpServerLimits(env: Env): HttpServerLimits {
+  const limits = {
+    headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, { min: 100 }),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, { min: 100 }),
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 65_000, { min: 100 }),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 900, { min: 1 }),
+  };
+  // Node refuses a headers timeout longer than the request's: the headers are part of the request.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs)
+    throw new ConfigError(
+      'HEADERS_TIMEOUT_MS',
+      `must not exceed REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs}), got ${limits.headersTimeoutMs}`,
+    );
+  return limits;
 }
 
 function integer(env: Env, name: string, fallback: number, range: { min?: number; max?: number }): number {

@@ -44,10 +44,18 @@ export const ERROR_CODES = {
   },
   REQUEST_ENTITY_TOO_LARGE: { httpStatus: 413, when: 'body over `MAX_BODY_BYTES`' },
   LENGTH_REQUIRED: { httpStatus: 411, when: 'a chunked body without Content-Length' },
+  REQUEST_TIMEOUT: {
+    httpStatus: 408,
+    when: 'the request (headers within `HEADERS_TIMEOUT_MS`, the whole of it within `REQUEST_TIMEOUT_MS`) was not received in time',
+  },
+  REQUEST_HEADER_FIELDS_TOO_LARGE: {
+    httpStatus: 431,
+    when: "the request headers are larger than Node's limit (16 KiB)",
+  },
   UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, when: 'the body is not JSON' },
   BAD_REQUEST: {
     httpStatus: 400,
-    when: 'malformed JSON or Content-Length, a batch (arrays are not accepted), a missing CSRF header, GET for a mutation, neither a document nor a document id',
+    when: 'malformed JSON or Content-Length, a malformed `Host` header or request target, GET `variables` or `extensions` that are not JSON objects, a batch (arrays are not accepted), a missing CSRF header, GET for a mutation, neither a document nor a document id',
   },
   INTERNAL_SERVER_ERROR: { when: 'a fault of the gateway itself, masked as "Unexpected error." with nothing internal' },
 } as const satisfies Record<string, { httpStatus?: number; when: string }>;

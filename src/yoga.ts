@@ -20,6 +20,7 @@ import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRefreshTokenCookie } from './plugins/use-refresh-token-cookie.js';
 import { useRequestLogging } from './plugins/use-request-logging.js';
 import { DOCUMENT_ID_PARAM, useTrustedDocuments } from './plugins/use-trusted-documents.js';
+import { useSafeRequestParsing } from './plugins/use-safe-request-parsing.js';
 import { useUpstreamCallCap } from './plugins/use-upstream-call-cap.js';
 import { createRequestContext, type GatewayContext, type RequestSettings } from './requests/context.js';
 import { COOKIE_TICKET_PROPERTIES } from './requests/refresh-token-cookie.js';
@@ -117,6 +118,7 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
     // The request pipeline, in order: HTTP-level refusals, then the document's shape, then what
     // executing it would cost Kibo, then the answer's codes and headers, then the log line.
     plugins: [
+      useSafeRequestParsing(),
       useCsrfPrevention(),
       ...useTrustedDocuments({
         mode: trustedMode,

@@ -64,6 +64,10 @@ const READS: Record<string, [value: string, landsIn: (read: Read) => unknown, ex
   ENTITY_CACHE_MAX_ENTRIES: ['500', (r) => r.gateway.entityCache.maxEntries, 500],
   ENTITY_CACHE_REDIS_URL: ['redis://127.0.0.1:6379', (r) => r.gateway.entityCache.redisUrl, 'redis://127.0.0.1:6379'],
   ENTITY_CACHE_REDIS_TIMEOUT_MS: ['250', (r) => r.gateway.entityCache.redisTimeoutMs, 250],
+  HEADERS_TIMEOUT_MS: ['1000', (r) => r.gateway.http.headersTimeoutMs, 1000],
+  REQUEST_TIMEOUT_MS: ['20000', (r) => r.gateway.http.requestTimeoutMs, 20000],
+  KEEP_ALIVE_TIMEOUT_MS: ['3000', (r) => r.gateway.http.keepAliveTimeoutMs, 3000],
+  MAX_CONNECTIONS: ['10', (r) => r.gateway.http.maxConnections, 10],
   EMULATOR_PORT: ['4999', (r) => r.emulator.port, 4999],
   EMULATOR_HOST: ['127.0.0.2', (r) => r.emulator.host, '127.0.0.2'],
   EMULATOR_FAULTS: ['1', (r) => r.emulator.faultInjection, true],
@@ -132,6 +136,8 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['TRUSTED_DOCUMENTS', 'strict'],
     ['EMULATOR_PORT', 'forty'],
+    ['MAX_CONNECTIONS', '0'],
+    ['KEEP_ALIVE_TIMEOUT_MS', 'forever'],
   ])('names %s when it is %j', (variable, value) => {
     let thrown: unknown;
     try {
@@ -142,6 +148,12 @@ describe('loadConfig', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).variable).toBe(variable);
     expect((thrown as Error).message).toContain(variable);
+  });
+
+  it('refuses a headers timeout longer than the whole request may take, naming HEADERS_TIMEOUT_MS', () => {
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '4000' })).toThrow(
+      /HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS/,
+    );
   });
 });
 

@@ -11,8 +11,11 @@ import { GRAPHQL_PATH } from '../paths.js';
 import type { Logger } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { createYogaApp, type GatewayYoga } from '../yoga.js';
-import { refuseOversizedBody } from './body-limit.js';
+import { oversizedBody } from './body-limit.js';
+import { capConnections, connectionLimitOptions } from './connection-limits.js';
 import { Drain, type DrainTimings } from './drain.js';
+import { RequestOutcomes } from './request-outcomes.js';
+import { malformedTarget } from './request-target.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -69,14 +72,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     trustedDocuments: config.trustedDocuments,
     graphiqlHeaders: options.graphiqlHeaders,
   });
-  const server = createServer((request, response) => {
+  const outcomes = new RequestOutcomes(logger, metrics);
+  const server = createServer(connectionLimitOptions(config.http), (request, response) => {
     if (drain.intercept(request, response)) return;
-    if (metrics) {
-      if (metrics.serve(request, response)) return;
-      response.once('finish', () => metrics.recordResponse(response.statusCode));
-    }
-    if (!refuseOversizedBody(request, response, config.limits.maxBodyBytes)) void yoga(request, response);
+    if (metrics?.serve(request, response)) return;
+    // Refused on the raw request: a URL the app could not build, a body it will not read.
+    const refusal = malformedTarget(request) ?? oversizedBody(request, config.limits.maxBodyBytes);
+    if (refusal) return outcomes.refuse(request, response, refusal);
+    outcomes.track(request, response);
+    void yoga(request, response);
   });
+  server.on('clientError', outcomes.onClientError);
+  capConnections(server, config.http, () => metrics?.recordDroppedConnection());
   const drain = new Drain(server, logger);
 
   await new Promise<void>((resolve, reject) => {

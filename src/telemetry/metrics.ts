@@ -66,6 +66,17 @@ export class GatewayMetrics {
     labelNames: ['tier', 'operation'],
     registers: [this.registry],
   });
+  private readonly cutShort = new Counter({
+    name: 'gateway_http_requests_cut_short_total',
+    help: 'Requests that ended before their answer was out: the client closed (499) or was too slow sending (408).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly droppedConnections = new Counter({
+    name: 'gateway_http_connections_dropped_total',
+    help: 'Connections closed on arrival because MAX_CONNECTIONS were already open.',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -88,6 +99,14 @@ export class GatewayMetrics {
 
   recordResponse(status: number): void {
     this.responses.inc({ status: `${Math.floor(status / 100)}xx` });
+  }
+
+  recordCutShort(reason: 'client_closed' | 'timeout'): void {
+    this.cutShort.inc({ reason });
+  }
+
+  recordDroppedConnection(): void {
+    this.droppedConnections.inc();
   }
 
   /** Answers GET /metrics and returns true; leaves every other request alone. */
