@@ -82,14 +82,16 @@ describe('slowloris: headers that never finish', () => {
     await polling;
     for (const answer of settled) {
       expect(answer.closedByServer).toBe(true);
-      // The limit, plus Node's checking period (a tenth of it) and slack for a loaded machine.
-      expect(answer.closedAfterMs).toBeLessThan(HEADERS_TIMEOUT_MS + 900);
+      // The limit, plus Node's checking period (a tenth of it) and slack for a shared, loaded
+      // machine — still well short of REQUEST_TIMEOUT_MS, so it is the headers limit that acted.
+      expect(answer.closedAfterMs).toBeLessThan(HEADERS_TIMEOUT_MS + 1_500);
       expect(answer.status).toBe(408);
       expect(JSON.parse(answer.body)).toEqual({
         errors: [{ message: expect.any(String), extensions: { code: 'REQUEST_TIMEOUT' } }],
       });
     }
-    expect(Math.max(...healthTimes)).toBeLessThan(250);
+    // Generous for a machine where several suites run at once; a held event loop shows as seconds.
+    expect(Math.max(...healthTimes)).toBeLessThan(500);
     const lines = requestLines().filter((line) => line.status === 408);
     expect(lines).toHaveLength(30);
     expect(lines.every((line) => line.level === 40 && line.code === 'REQUEST_TIMEOUT')).toBe(true);
