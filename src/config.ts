@@ -70,6 +70,8 @@ export interface BrowserConfig {
   /** Origins allowed cross-origin; empty means same origin only (no CORS headers at all). */
   corsOrigins: string[];
   introspection: boolean;
+  /** With introspection off, still answer `_service { sdl }` (routers that compose by querying subgraphs). */
+  subgraphSdl: boolean;
   graphiql: boolean;
 }
 
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     browser: {
       corsOrigins: origins(env, 'CORS_ORIGINS'),
       introspection: boolean(env, 'INTROSPECTION', true),
+      subgraphSdl: boolean(env, 'SUBGRAPH_SDL', false),
       graphiql: boolean(env, 'GRAPHIQL', true),
     },
     refreshTokenCookie: cookieName(env, 'REFRESH_TOKEN_COOKIE'),

@@ -126,7 +126,7 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
         introspection: browser.introspection,
         maxTokens: limits.maxTokens,
       }),
-      useIntrospectionSwitch({ introspection: browser.introspection }),
+      ...useIntrospectionSwitch({ introspection: browser.introspection, subgraphSdl: browser.subgraphSdl }),
       ...useOperationLimits(limits),
       useUpstreamCallCap({ maxCalls: limits.maxUpstreamCalls, knownCalls: (document) => prepared.callsOf(document) }),
       useExecutionDeadline({ maxMs: limits.maxExecutionMs }),
