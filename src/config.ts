@@ -98,6 +98,8 @@ export interface UpstreamConfig {
   maxResponseBytes: number;
   /** Keep-alive connections held open to Kibo. */
   connections: number;
+  /** Kibo calls one credential may have in flight at once, so no client holds the whole pool. */
+  maxConcurrentPerCredential: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +130,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxQueryLength: integer(env, 'KIBO_MAX_QUERY_LENGTH', 2048, { min: 64 }),
       maxResponseBytes: integer(env, 'KIBO_MAX_RESPONSE_BYTES', 4 * 1024 * 1024, { min: 1024 }),
       connections: integer(env, 'KIBO_CONNECTIONS', 32, { min: 1, max: 1024 }),
+      maxConcurrentPerCredential: integer(env, 'KIBO_MAX_CONCURRENT_PER_CREDENTIAL', 8, { min: 1 }),
     },
     http: httpServerLimits(env),
     projection: boolean(env, 'PROJECTION', true),
@@ -273,5 +276,12 @@ function cookieName(env: Env, name: string): string | undefined {
   // RFC 6265 token characters only, so the name can never break the Set-Cookie header.
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw))
     throw new ConfigError(name, `must be a cookie name (letters, digits, !#$%&'*+-.^_\`|~), got "${raw}"`);
+  // Browsers accept a __Host- cookie only with Path=/, and the gateway scopes its cookie to /graphql:
+  // such a name would never be stored, and every refresh would silently fail.
+  if (/^__host-/i.test(raw))
+    throw new ConfigError(
+      name,
+      `must not start with __Host- (browsers require Path=/ for it; the cookie is Path=/graphql), got "${raw}"`,
+    );
   return raw;
 }

@@ -15,7 +15,9 @@ export const ERROR_CODES = {
   },
   FORBIDDEN: { when: 'Kibo answered 403: the user has no access to the tenant' },
   NOT_FOUND: { when: 'Kibo answered 404' },
-  RATE_LIMITED: { when: 'Kibo answered 429; `extensions.retryAfter` carries `Retry-After` in seconds' },
+  RATE_LIMITED: {
+    when: 'Kibo answered 429; `extensions.retryAfter` carries `Retry-After` in seconds; or the same credentials already have `KIBO_MAX_CONCURRENT_PER_CREDENTIAL` Kibo calls in flight (no Kibo call, `retryAfter` 1)',
+  },
   UPSTREAM_UNAVAILABLE: {
     when: 'Kibo answered 5xx, timed out, reset the connection, sent malformed JSON, a wrong content type, too large a body or a ticket that does not match the spec (a field of the wrong type or shape, a bad date)',
   },
@@ -55,7 +57,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, when: 'the body is not JSON' },
   BAD_REQUEST: {
     httpStatus: 400,
-    when: 'malformed JSON or Content-Length, a malformed `Host` header or request target, GET `variables` or `extensions` that are not JSON objects, a batch (arrays are not accepted), a missing CSRF header, GET for a mutation, neither a document nor a document id',
+    when: 'malformed JSON or Content-Length, a malformed `Host` header or request target, `Authorization`, `X-Kibo-Refresh-Token` or `X-Vol-Tenant` sent twice, GET `variables` or `extensions` that are not JSON objects, a batch (arrays are not accepted), a missing CSRF header, GET for a mutation, neither a document nor a document id',
   },
   INTERNAL_SERVER_ERROR: { when: 'a fault of the gateway itself, masked as "Unexpected error." with nothing internal' },
 } as const satisfies Record<string, { httpStatus?: number; when: string }>;

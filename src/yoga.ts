@@ -22,6 +22,7 @@ import { useRequestLogging } from './plugins/use-request-logging.js';
 import { DOCUMENT_ID_PARAM, useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { useSafeRequestParsing } from './plugins/use-safe-request-parsing.js';
 import { useUpstreamCallCap } from './plugins/use-upstream-call-cap.js';
+import { CredentialConcurrencyLimit } from './requests/concurrency-limit.js';
 import { createRequestContext, type GatewayContext, type RequestSettings } from './requests/context.js';
 import { COOKIE_TICKET_PROPERTIES } from './requests/refresh-token-cookie.js';
 import { schema } from './schema/index.js';
@@ -38,6 +39,8 @@ export interface YogaAppOptions {
   kibo: KiboClient;
   /** The private entity cache for `_entities`; undefined when ENTITY_CACHE is off. */
   entityCache?: EntityCache | undefined;
+  /** `KIBO_MAX_CONCURRENT_PER_CREDENTIAL`: Kibo calls one credential may have in flight at once (default: no cap). */
+  maxConcurrentPerCredential?: number | undefined;
   projection: boolean;
   logger: Logger;
   limits: OperationLimits;
@@ -61,6 +64,7 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
   const settings: RequestSettings = {
     kibo: options.kibo,
     entityCache: options.entityCache,
+    kiboConcurrency: new CredentialConcurrencyLimit(options.maxConcurrentPerCredential ?? Number.POSITIVE_INFINITY),
     projection: options.projection,
     refreshTokenCookie: options.refreshTokenCookie,
     maxResponseBytes: limits.maxResponseBytes,

@@ -138,6 +138,9 @@ describe('loadConfig', () => {
     ['EMULATOR_PORT', 'forty'],
     ['MAX_CONNECTIONS', '0'],
     ['KEEP_ALIVE_TIMEOUT_MS', 'forever'],
+    ['REFRESH_TOKEN_COOKIE', '__Host-kibo_rt'],
+    ['REFRESH_TOKEN_COOKIE', '__host-kibo_rt'],
+    ['KIBO_MAX_CONCURRENT_PER_CREDENTIAL', '0'],
   ])('names %s when it is %j', (variable, value) => {
     let thrown: unknown;
     try {

@@ -14,6 +14,7 @@ import { createYogaApp, type GatewayYoga } from '../yoga.js';
 import { oversizedBody } from './body-limit.js';
 import { capConnections, connectionLimitOptions } from './connection-limits.js';
 import { Drain, type DrainTimings } from './drain.js';
+import { duplicateCredentialHeader } from './duplicate-headers.js';
 import { RequestOutcomes } from './request-outcomes.js';
 import { malformedTarget } from './request-target.js';
 
@@ -64,6 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const yoga = createYogaApp({
     kibo,
     entityCache,
+    maxConcurrentPerCredential: config.upstream.maxConcurrentPerCredential,
     projection: config.projection,
     logger,
     limits: config.limits,
@@ -76,8 +78,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const server = createServer(connectionLimitOptions(config.http), (request, response) => {
     if (drain.intercept(request, response)) return;
     if (metrics?.serve(request, response)) return;
-    // Refused on the raw request: a URL the app could not build, a body it will not read.
-    const refusal = malformedTarget(request) ?? oversizedBody(request, config.limits.maxBodyBytes);
+    // Refused on the raw request: a URL the app could not build, a credential sent twice, a body it will not read.
+    const refusal =
+      malformedTarget(request) ??
+      duplicateCredentialHeader(request) ??
+      oversizedBody(request, config.limits.maxBodyBytes);
     if (refusal) return outcomes.refuse(request, response, refusal);
     outcomes.track(request, response);
     void yoga(request, response);

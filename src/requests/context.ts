@@ -7,6 +7,7 @@
 import type { EntityCache } from '../cache/entity-cache.js';
 import type { KiboClient } from '../kibo/client.js';
 import { AnswerBudget } from './answer-budget.js';
+import type { CredentialConcurrencyLimit } from './concurrency-limit.js';
 import { CallPlan } from './switch-tenant-calls.js';
 import type { EntityLoader } from './entity-loader.js';
 import { createTicketLoader, type TicketLoader } from './ticket-loader.js';
@@ -16,6 +17,8 @@ export interface RequestSettings {
   kibo: KiboClient;
   /** The private entity cache (entities only, never tokens); undefined when ENTITY_CACHE is off. */
   entityCache: EntityCache | undefined;
+  /** Caps the Kibo calls one credential has in flight, across all its requests. */
+  kiboConcurrency: CredentialConcurrencyLimit;
   /** Off only to measure what projection saves; Kibo then sends whole tickets. */
   projection: boolean;
   /** Cookie mode: the refresh-token cookie's name, when it is on. */
@@ -43,7 +46,7 @@ export function createRequestContext(settings: RequestSettings, request: Request
     request,
     // Built on first use: an operation that makes a single call goes to Kibo without a loader round.
     get tickets() {
-      return (tickets ??= createTicketLoader(settings.kibo, request.signal));
+      return (tickets ??= createTicketLoader(settings.kibo, request.signal, settings.kiboConcurrency));
     },
     entityLoader: undefined,
     callPlan: new CallPlan(),

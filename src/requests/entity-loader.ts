@@ -187,7 +187,10 @@ function tenantContext(request: Request): number {
   if (!raw) throw badUserInput('Entities are read in a tenant context: send the tenant id in the X-Vol-Tenant header.');
   const tenantId = Number(raw);
   if (!/^\d+$/.test(raw) || tenantId <= 0 || tenantId >= 2 ** 31)
-    throw badUserInput(`The X-Vol-Tenant header must be a positive tenant id, got "${raw}".`);
+    // Echoed capped: the header is the client's, and an answer's size is not theirs to choose.
+    throw badUserInput(
+      `The X-Vol-Tenant header must be a positive tenant id, got "${raw.length > 20 ? `${raw.slice(0, 20)}…` : raw}".`,
+    );
   return tenantId;
 }
 

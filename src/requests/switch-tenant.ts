@@ -45,7 +45,9 @@ export async function switchTenant(
   try {
     // The operation's only call has nothing to share or deduplicate: no DataLoader round for it.
     ticket = await (sharing.onlyCall
-      ? context.kibo.refreshAuthTicket({ ...call, signal: context.request.signal })
+      ? context.kiboConcurrency.run(call, () =>
+          context.kibo.refreshAuthTicket({ ...call, signal: context.request.signal }),
+        )
       : context.tickets.load(call));
   } catch (error) {
     if (context.entityCache) await evictOnRefusal(context.entityCache, credentials, error);

@@ -6,6 +6,7 @@
 import DataLoader from 'dataloader';
 import type { KiboClient } from '../kibo/client.js';
 import type { KiboTicket } from '../kibo/types.js';
+import type { CredentialConcurrencyLimit } from './concurrency-limit.js';
 import type { KiboCredentials } from './credentials.js';
 
 export interface TicketKey extends KiboCredentials {
@@ -15,10 +16,22 @@ export interface TicketKey extends KiboCredentials {
 
 export type TicketLoader = DataLoader<TicketKey, KiboTicket, string>;
 
-/** `signal` is the GraphQL request's: when its client goes away, so do its Kibo calls. */
-export function createTicketLoader(kibo: KiboClient, signal: AbortSignal): TicketLoader {
+/**
+ * `signal` is the GraphQL request's: when its client goes away, so do its Kibo calls. Each call
+ * waits for nothing: past the credential's concurrency cap it is refused at once.
+ */
+export function createTicketLoader(
+  kibo: KiboClient,
+  signal: AbortSignal,
+  concurrency: CredentialConcurrencyLimit,
+): TicketLoader {
   return new DataLoader(
-    (keys) => Promise.all(keys.map((key) => kibo.refreshAuthTicket({ ...key, signal }).catch((error: Error) => error))),
+    (keys) =>
+      Promise.all(
+        keys.map((key) =>
+          concurrency.run(key, () => kibo.refreshAuthTicket({ ...key, signal })).catch((error: Error) => error),
+        ),
+      ),
     {
       cacheKeyFn: (key) =>
         JSON.stringify([key.tenantId, key.responseFields ?? null, key.authorization, key.refreshToken]),
