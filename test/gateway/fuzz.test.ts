@@ -3,12 +3,17 @@
  * JSON, wrong types in variables, huge strings, deep nesting, unknown fields, odd tenantId values,
  * random headers. Each answer must be a well-formed GraphQL response (errors with a message and a
  * code) with status 200 or 4xx, within a few seconds, without a stack trace; memory stays bounded.
- * FUZZ_RUNS sets the count (default 1500); fast-check prints the seed of a failure.
+ * A second run writes HTTP by hand: malformed Host headers, request targets and GET parameters.
+ * Every code an answer carries must be one the catalogue (src/error-codes.ts) lists.
+ * FUZZ_RUNS sets the count (default 1500, a third of it for the hand-written HTTP); fast-check
+ * prints the seed of a failure.
  */
 import fc from 'fast-check';
 import { request } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
+import { ERROR_CODES } from '../../src/error-codes.js';
+import { rawRequest } from '../support/raw-http.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
@@ -158,6 +163,7 @@ it(
           for (const error of result.errors ?? []) {
             expect(typeof error.message).toBe('string');
             expect(typeof error.extensions?.code, JSON.stringify(error)).toBe('string');
+            expect(Object.keys(ERROR_CODES), JSON.stringify(error)).toContain(error.extensions?.code);
           }
         }
         answered++;
@@ -245,5 +251,98 @@ it(
       ),
       { numRuns: Math.ceil(RUNS / 5) },
     );
+  },
+);
+
+/** Anything that fits on one header line: CR and LF would start another header or request. */
+const headerText = (maxLength: number) =>
+  fc.string({ maxLength, unit: 'binary' }).map((s) => s.replace(/[\r\n\0]/g, ''));
+
+const hostHeader = fc.oneof(
+  fc.constantFrom(
+    'localhost',
+    'evil.example:99999',
+    'a b',
+    '[::1',
+    '[::1]:4000',
+    '[',
+    ':',
+    ':0',
+    'a:b:c',
+    '%',
+    'x/y',
+    'a@b',
+    'a?b',
+    'a#b',
+    '127.0.0.1:-1',
+    '[::ffff:127.0.0.1]',
+    'xn--',
+    '\u00e9.example',
+  ),
+  fc.stringMatching(/^[a-z0-9.-]{1,30}(:[0-9]{1,7})?$/),
+  headerText(60),
+);
+
+/** A JSON-ish value for `variables` / `extensions`: valid, invalid, or of the wrong type. */
+const jsonParam = fc.oneof(
+  fc.json({ maxDepth: 3 }),
+  fc.constantFrom('{', '[', '{"a":', 'null', '1', '"s"', '[]', '{}', 'true', '{"__proto__":{"x":1}}', 'NaN'),
+  fc.string({ maxLength: 80 }),
+);
+
+const getTarget = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .record(
+        {
+          query: fc.oneof(queryText, fc.constant('{ gatewayVersion }')),
+          variables: jsonParam,
+          extensions: jsonParam,
+          operationName: fc.string({ maxLength: 40 }),
+        },
+        { requiredKeys: [] },
+      )
+      .map(
+        (params) =>
+          `/graphql?${Object.entries(params)
+            .map(([key, value]) => `${key}=${encodeURIComponent(value)}`)
+            .join('&')}`,
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('*', 'http://evil.example/graphql', '/health', '/graphql?variables=%7B', '//graphql'),
+  },
+  { weight: 1, arbitrary: fc.stringMatching(/^\/graphql\?[A-Za-z0-9%=&_.~+-]{0,80}$/) },
+);
+
+it(
+  `answers ${Math.ceil(RUNS / 3)} hand-written requests with malformed Host headers, targets and GET parameters without a 5xx or a stack`,
+  { timeout: 300_000 },
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(hostHeader, getTarget, fc.boolean(), async (host, target, csrf) => {
+        const answer = await rawRequest(
+          stack.gateway.port,
+          `GET ${target} HTTP/1.1\r\nHost: ${host}\r\naccept: application/json\r\n${csrf ? 'x-graphql-yoga-csrf: 1\r\n' : ''}connection: close\r\n\r\n`,
+        );
+        const summary = `${answer.status}: ${answer.text.slice(0, 300)}`;
+        expect(answer.status, summary).toBeDefined();
+        expect(answer.status! < 500, summary).toBe(true);
+        expect(answer.text, summary).not.toMatch(/\n\s+at .+:\d+:\d+/);
+        if (answer.status! >= 400) {
+          const body = JSON.parse(answer.body) as GraphQLResult;
+          for (const error of body.errors ?? []) {
+            expect(Object.keys(ERROR_CODES), summary).toContain(error.extensions?.code);
+          }
+          expect(body.errors?.length, summary).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: Math.ceil(RUNS / 3) },
+    );
+    const health = await request(`${stack.gateway.url}/health`);
+    await health.body.dump();
+    expect(health.statusCode).toBe(200);
   },
 );
