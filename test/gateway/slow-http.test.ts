@@ -90,8 +90,11 @@ describe('slowloris: headers that never finish', () => {
         errors: [{ message: expect.any(String), extensions: { code: 'REQUEST_TIMEOUT' } }],
       });
     }
-    // Generous for a machine where several suites run at once; a held event loop shows as seconds.
-    expect(Math.max(...healthTimes)).toBeLessThan(500);
+    // Generous for a machine where several suites run at once (one probe may land on a busy
+    // moment); a held event loop would show in every probe, as seconds.
+    const sorted = [...healthTimes].sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(250);
+    expect(sorted.at(-1)).toBeLessThan(1_500);
     const lines = requestLines().filter((line) => line.status === 408);
     expect(lines).toHaveLength(30);
     expect(lines.every((line) => line.level === 40 && line.code === 'REQUEST_TIMEOUT')).toBe(true);
