@@ -153,7 +153,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       corsOrigins: origins(env, 'CORS_ORIGINS'),
       introspection: boolean(env, 'INTROSPECTION', true),
       subgraphSdl: boolean(env, 'SUBGRAPH_SDL', false),
-      graphiql: boolean(env, 'GRAPHIQL', true),
+      // On where the embedded emulator runs (development); against a real Kibo only when asked.
+      graphiql: boolean(env, 'GRAPHIQL', baseUrl(env, 'KIBO_BASE_URL') === undefined),
     },
     refreshTokenCookie: cookieName(env, 'REFRESH_TOKEN_COOKIE'),
     trustedDocuments: {

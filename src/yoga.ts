@@ -14,6 +14,7 @@ import { useExecutionDeadline } from './plugins/use-execution-deadline.js';
 import { useClientSafeErrors } from './plugins/use-client-safe-errors.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
 import { useInputErrorCodes } from './plugins/use-input-error-codes.js';
+import { graphiqlAssets, useGraphiQLAssets } from './plugins/use-graphiql-assets.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { useNoStore } from './plugins/use-no-store.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
@@ -110,18 +111,19 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
         2,
       ),
     },
-    // GraphiQL's assets ship inside the package, so the page works without reaching a CDN. They
-    // weigh ~45 MiB in memory: loaded on the first visit, never by an API-only deployment; the
-    // 9 MB page is rendered once, as its options never change.
+    // GraphiQL's assets ship inside the package, so the page works without reaching a CDN; the page
+    // names them by hash, served compressed and immutable (plugins/use-graphiql-assets.ts), and is
+    // rendered once, as its options never change.
     renderGraphiQL: (graphiqlOptions) =>
-      (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) =>
-        renderGraphiQL(graphiqlOptions),
+      (graphiqlPage ??= graphiqlAssets().then((assets) =>
+        assets.page({ ...graphiqlOptions }, graphiqlOptions?.title ?? 'GraphiQL'),
       )),
     context: ({ request }) => createRequestContext(settings, request),
     logging: yogaLogger(options.logger),
     // The request pipeline, in order: HTTP-level refusals, then the document's shape, then what
     // executing it would cost Kibo, then the answer's codes and headers, then the log line.
     plugins: [
+      ...(browser.graphiql ? [useGraphiQLAssets()] : []),
       useSafeRequestParsing(),
       useCsrfPrevention(),
       ...useTrustedDocuments({

@@ -3,10 +3,15 @@
  * GraphQL response (GET queries included) says so.
  */
 import type { Plugin } from 'graphql-yoga';
+import { GRAPHIQL_ASSETS_PATH } from './use-graphiql-assets.js';
 
 export function useNoStore(): Plugin {
   return {
-    onResponse({ response }) {
+    onResponse({ request, response }) {
+      // GraphiQL's hashed assets are the one exception: code, immutable, and meant to be cached.
+      // (The substring test first keeps the URL parse off every other answer.)
+      if (request.url.includes(GRAPHIQL_ASSETS_PATH) && new URL(request.url).pathname.startsWith(GRAPHIQL_ASSETS_PATH))
+        return;
       response.headers.set('cache-control', 'no-store');
     },
   };
