@@ -24,8 +24,8 @@ const compressGzip = promisify(gzip);
 interface Asset {
   contentType: string;
   identity: Buffer;
-  br: Buffer;
-  gzip: Buffer;
+  /** Started when the assets load, so the page (which needs only the hashes) never waits for it. */
+  compressed: Promise<{ br: Buffer; gzip: Buffer }>;
 }
 
 /** What the renderer inlines, as its own module exports it. */
@@ -57,14 +57,14 @@ async function load(): Promise<GraphiQLAssets> {
   const entry = createRequire(import.meta.url).resolve('@graphql-yoga/render-graphiql');
   const sources = (await import(pathToFileURL(join(dirname(entry), 'graphiql.js')).href)) as GraphiQLSources;
   const favicon = /^data:([^;]+);base64,(.*)$/s.exec(sources.favicon);
-  const named = await Promise.all([
+  const named = [
     prepare('graphiql', 'js', 'text/javascript; charset=utf-8', Buffer.from(sources.js)),
     prepare('graphiql', 'css', 'text/css; charset=utf-8', Buffer.from(sources.css)),
     prepare('editor-worker', 'js', 'text/javascript; charset=utf-8', Buffer.from(sources.editorWorkerService)),
     prepare('json-worker', 'js', 'text/javascript; charset=utf-8', Buffer.from(sources.jsonWorker)),
     prepare('graphql-worker', 'js', 'text/javascript; charset=utf-8', Buffer.from(sources.graphqlWorker)),
     prepare('favicon', 'ico', favicon?.[1] ?? 'image/x-icon', Buffer.from(favicon?.[2] ?? '', 'base64')),
-  ]);
+  ];
   const byPath = new Map(named.map(([path, asset]) => [path, asset]));
   const [script, styles, editorWorker, jsonWorker, graphqlWorker, icon] = named.map(([path]) => path);
   const workers = { editorWorkerService: editorWorker, json: jsonWorker, graphql: graphqlWorker };
@@ -95,19 +95,14 @@ async function load(): Promise<GraphiQLAssets> {
   };
 }
 
-async function prepare(
-  name: string,
-  extension: string,
-  contentType: string,
-  identity: Buffer,
-): Promise<[string, Asset]> {
+function prepare(name: string, extension: string, contentType: string, identity: Buffer): [string, Asset] {
   const hash = createHash('sha256').update(identity).digest('hex').slice(0, 16);
-  const [br, gz] = await Promise.all([
+  const compressed = Promise.all([
     // Quality 5: most of brotli's gain at a fraction of its top setting's time (done once anyway).
     compressBrotli(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }),
     compressGzip(identity, { level: 9 }),
-  ]);
-  return [`${GRAPHIQL_ASSETS_PATH}${name}-${hash}.${extension}`, { contentType, identity, br, gzip: gz }];
+  ]).then(([br, gzip]) => ({ br, gzip }));
+  return [`${GRAPHIQL_ASSETS_PATH}${name}-${hash}.${extension}`, { contentType, identity, compressed }];
 }
 
 /** JSON inside a <script>: `<` escaped, so no value can close the element. */
@@ -129,10 +124,13 @@ export function useGraphiQLAssets(): Plugin {
         return endResponse(new fetchAPI.Response(null, { status: 404 }));
       }
       const accepted = request.headers.get('accept-encoding') ?? '';
-      const [encoding, body] = /\bbr\b/.test(accepted)
-        ? (['br', asset.br] as const)
-        : /\bgzip\b/.test(accepted)
-          ? (['gzip', asset.gzip] as const)
+      const wantsBr = /\bbr\b/.test(accepted);
+      const wantsGzip = /\bgzip\b/.test(accepted);
+      const compressed = wantsBr || wantsGzip ? await asset.compressed : undefined;
+      const [encoding, body] = wantsBr
+        ? (['br', compressed!.br] as const)
+        : wantsGzip
+          ? (['gzip', compressed!.gzip] as const)
           : ([undefined, asset.identity] as const);
       endResponse(
         new fetchAPI.Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), {

@@ -93,7 +93,7 @@ describe('GraphiQL page and assets', () => {
     expect(bytes / 20).toBeLessThan(3 * 1024 * 1024);
     const sorted = healthTimes.sort((a, b) => a - b);
     // A shared, loaded machine: the median probe, and no probe held for long.
-    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(100);
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(250);
     expect(sorted.at(-1)).toBeLessThan(1_000);
   });
 });
