@@ -99,7 +99,10 @@ function fetchAndStore(
   return cache.fetchOnce(caller, tenantId, responseFields, context.request.signal, async (signal) => {
     let ticket: KiboTicket;
     try {
-      ticket = await context.kibo.refreshAuthTicket({ tenantId, responseFields, ...credentials, signal });
+      // Counted against the credential's concurrency cap, like every other Kibo call.
+      ticket = await context.kiboConcurrency.run(credentials, () =>
+        context.kibo.refreshAuthTicket({ tenantId, responseFields, ...credentials, signal }),
+      );
     } catch (error) {
       if (error instanceof KiboError && REFUSALS.has(error.code)) await cache.evictCaller(caller);
       throw error;
