@@ -80,7 +80,7 @@ describe('credential headers sent twice', () => {
       expect(answer.status).toBe(400);
       expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('BAD_REQUEST');
       expect(answer.body).not.toContain(DEMO.refreshToken);
-      expect(stack.emulator.received).toHaveLength(0);
+      expect(stack.received).toHaveLength(0);
     },
   );
 });
@@ -129,7 +129,7 @@ describe('one credential cannot hold the whole Kibo pool', () => {
         const codes = answers.map((answer) => answer.body.errors?.[0]?.extensions?.code ?? 'OK');
         expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(1);
         expect(other.body.errors?.[0]?.extensions?.code).not.toBe('RATE_LIMITED');
-        expect(stack.emulator.received.filter((r) => r.method === 'PUT')).toHaveLength(3);
+        expect(capped.received.filter((r) => r.method === 'PUT')).toHaveLength(3);
       },
     );
   });
