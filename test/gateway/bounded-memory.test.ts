@@ -11,7 +11,9 @@ import { startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ env: { LOG_LEVEL: 'silent' } });
+  // One demo credential sends 25 requests at a time here: above the per-credential cap on Kibo calls
+  // in flight (request-hygiene.test.ts tests that cap), which is not what these tests measure.
+  stack = await startStack({ env: { LOG_LEVEL: 'silent', KIBO_MAX_CONCURRENT_PER_CREDENTIAL: '64' } });
 });
 afterAll(() => stack.close());
 
