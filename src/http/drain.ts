@@ -7,13 +7,15 @@
  *      every answer now carries `Connection: close`, so keep-alive pools (nginx's upstream
  *      keepalive, kube-proxy's conntrack-pinned clients) give up their connections to this replica
  *      after their current request, closed by the client's side, never raced by ours;
- *   3. it stops accepting connections and closes the idle ones (nobody should be using them by now);
+ *   3. once no connection has arrived for LISTENER_QUIET_MS (a late balancer's are still served, at
+ *      most until half the grace period), it stops accepting connections and closes the idle ones
+ *      (nobody should be using them by now);
  *   4. in-flight requests get up to `graceMs` to finish; then every connection left is closed.
  *
  * Nothing here looks at Kibo: a Kibo outage must not take every replica out of rotation at once.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as afterPoll, setTimeout as sleep } from 'node:timers/promises';
 import { READY_PATH } from '../paths.js';
 import type { Logger } from '../telemetry/logger.js';
 
@@ -24,14 +26,27 @@ export interface DrainTimings {
   graceMs: number;
 }
 
+/**
+ * After the delay, the listener stays open until no connection has arrived for this long: a balancer
+ * slower than the delay still has its connections served rather than refused or reset.
+ */
+export const LISTENER_QUIET_MS = 250;
+
 export class Drain {
   #draining = false;
   #sequence: Promise<void> | undefined;
+  #connectionsAccepted = 0;
+  #lastConnectionAt = 0;
 
   constructor(
     private readonly server: Server,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    server.on('connection', () => {
+      this.#connectionsAccepted++;
+      this.#lastConnectionAt = performance.now();
+    });
+  }
 
   get draining(): boolean {
     return this.#draining;
@@ -65,14 +80,22 @@ export class Drain {
       this.logger.info({ drainDelayMs }, 'draining: /ready answers 503; still serving while balancers notice');
       await sleep(drainDelayMs);
     }
-    // Since Node 19 close() also closes the connections that are idle right now.
+    // The grace period counts from the end of the delay, the quiet wait included, so the whole drain
+    // stays within delay + grace (what the orchestrator's kill timeout is sized against).
+    const graceEnds = performance.now() + graceMs;
+    await this.#quietListener(graceEnds - graceMs / 2);
+    // Since Node 19 close() also closes the connections that are idle right now: those whose last
+    // request was answered. A connection accepted but whose request is not read yet is not idle to
+    // Node (it counts as a request under way, for headersTimeout), so it is served, not reset.
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.logger.info({ graceMs }, 'no longer accepting connections; finishing in-flight requests');
     // A keep-alive connection whose request finishes is closed by its Connection: close answer; the
     // sweep catches any that went idle some other way (a client that ignored the header).
     const sweeper = setInterval(() => this.server.closeIdleConnections(), 50);
     let graceTimer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'grace over'>((resolve) => (graceTimer = setTimeout(resolve, graceMs, 'grace over')));
+    const graceOver = new Promise<'grace over'>(
+      (resolve) => (graceTimer = setTimeout(resolve, Math.max(0, graceEnds - performance.now()), 'grace over')),
+    );
     const outcome = await Promise.race([closed, graceOver]);
     clearInterval(sweeper);
     clearTimeout(graceTimer);
@@ -81,5 +104,23 @@ export class Drain {
       this.server.closeAllConnections();
     }
     await closed;
+  }
+
+  /**
+   * Resolves once the listener has accepted no connection for LISTENER_QUIET_MS, or at `limit`
+   * (`performance.now()`): closing it while a balancer still sends would refuse its connections, and
+   * reset those the kernel holds in the listen queue (a 502 for a POST at nginx). Each check runs
+   * after a poll of the event loop: timers run before it, so after a stall (a CPU-starved replica)
+   * the queue may hold connections that only the next poll accepts.
+   */
+  async #quietListener(limit: number): Promise<void> {
+    for (;;) {
+      const accepted = this.#connectionsAccepted;
+      await afterPoll();
+      const quietFor = performance.now() - this.#lastConnectionAt;
+      if ((accepted === this.#connectionsAccepted && quietFor >= LISTENER_QUIET_MS) || performance.now() >= limit)
+        return;
+      await sleep(Math.max(1, LISTENER_QUIET_MS - quietFor));
+    }
   }
 }

@@ -2,12 +2,16 @@
  * Readiness and the drain sequence, over real sockets: what a load balancer sees at each step
  * after the gateway is told to stop (http/drain.ts).
  */
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { Client, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { LISTENER_QUIET_MS } from '../../src/http/drain.js';
 import { startGateway } from '../../src/http/listener.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -35,6 +39,47 @@ function connection(url: string) {
   client.on('connect', () => state.connects++);
   client.on('disconnect', () => state.disconnects++);
   return state;
+}
+
+/** switchTenant as raw bytes, for a socket the test drives by hand. */
+function rawSwitchTenant(port: number): string {
+  const body = JSON.stringify({ query: QUERY });
+  return (
+    `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +
+    `authorization: Bearer ${DEMO.appToken}\r\nx-kibo-refresh-token: ${DEMO.refreshToken}\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
+/** Everything the server sends on `socket` until it closes it, or the error that ended it. */
+function readUntilClosed(socket: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk));
+    socket.once('error', (error: Error & { code?: string }) => resolve(`${text}[${error.code ?? error.message}]`));
+    socket.once('close', () => resolve(text));
+  });
+}
+
+/** A worker that, once `signal[0]` is set, waits 50 ms, sends `request` on a new connection and posts back the answer. */
+const CONNECT_WHEN_TOLD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const net = require('node:net');
+const { signal, port, request } = workerData;
+Atomics.wait(signal, 0, 0);
+Atomics.wait(signal, 1, 0, 50);
+const socket = net.connect(port, '127.0.0.1');
+socket.write(request);
+let text = '';
+socket.on('data', (chunk) => (text += chunk));
+socket.on('error', (error) => parentPort.postMessage(text + '[' + error.code + ']'));
+socket.on('close', () => parentPort.postMessage(text));
+`;
+
+/** Blocks this process's event loop, as a CPU-starved replica's is blocked. */
+function stall(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
 }
 
 async function status(url: string): Promise<number> {
@@ -119,6 +164,8 @@ describe('the drain sequence', () => {
       const elapsed = await drained;
       expect(elapsed).toBeGreaterThanOrEqual(DELAY_MS - 5);
       expect(elapsed).toBeLessThan(DELAY_MS + 3_000);
+      // The client hears of the close a moment after the server has closed its side.
+      for (let tries = 0; tries < 100 && idle.disconnects === 0; tries++) await sleep(10);
       expect(idle.disconnects).toBe(1);
       await expect(request(`${url}/health`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       expect(stack.logs.join('')).toContain('no longer accepting connections');
@@ -168,6 +215,89 @@ describe('the drain sequence', () => {
     } finally {
       emulator.received.length = 0;
       await client.destroy();
+      await stack.close();
+    }
+  });
+
+  it('a connection accepted during the delay whose request comes after the listener closed is served, not reset', async () => {
+    const stack = await drainingStack(5_000);
+    const { port, server } = stack.gateway;
+    // A balancer's fresh connection: open, its request not sent yet.
+    const socket = connect(port, '127.0.0.1');
+    const answer = readUntilClosed(socket);
+    try {
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const drained = stack.gateway.drain();
+      while (server.listening) await sleep(10);
+      // The sweep of idle connections has run a few times by now.
+      await sleep(200);
+      socket.write(rawSwitchTenant(port));
+      const text = await answer;
+      expect(text).toMatch(/^HTTP\/1\.1 200 /);
+      expect(text.toLowerCase()).toContain('connection: close');
+      expect(text).toContain('{"data":{"switchTenant":{"tenant":{"id":100002}}}}');
+      await drained;
+    } finally {
+      socket.destroy();
+      await stack.close();
+    }
+  });
+
+  it('a connection still in the listen queue when the delay ends (the event loop stalled) is accepted and served', async () => {
+    const stack = await drainingStack(5_000);
+    const { port, url } = stack.gateway;
+    // Another thread connects while this one (the gateway's) is stalled: the kernel completes the
+    // handshake and queues the connection, which only a poll of the event loop accepts.
+    const signal = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new Worker(CONNECT_WHEN_TOLD, {
+      eval: true,
+      workerData: { signal, port, request: rawSwitchTenant(port) },
+    });
+    try {
+      await once(worker, 'online');
+      const drained = stack.gateway.drain();
+      await sleep(DELAY_MS - 200);
+      const answer = once(worker, 'message');
+      Atomics.store(signal, 0, 1);
+      Atomics.notify(signal, 0);
+      // Stalled in the check phase, so that when the loop runs again its timers (the end of the
+      // delay) come before its poll: the connection is still queued when the drain goes on.
+      setImmediate(() => stall(700));
+      const [text] = (await answer) as [string];
+      expect(text).toMatch(/^HTTP\/1\.1 200 /);
+      expect(text.toLowerCase()).toContain('connection: close');
+      expect(text).toContain('{"data":{"switchTenant":{"tenant":{"id":100002}}}}');
+      await drained;
+      await expect(request(`${url}/health`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    } finally {
+      await worker.terminate();
+      await stack.close();
+    }
+  });
+
+  it('a balancer still opening connections after the delay is served until it stops, then the listener closes', async () => {
+    const stack = await drainingStack(5_000);
+    const { url, server } = stack.gateway;
+    try {
+      const started = Date.now();
+      const drained = stack.gateway.drain();
+      await sleep(DELAY_MS - 300);
+      // A new connection every 50 ms from before the end of the delay to well after it.
+      const statuses: Array<number | string> = [];
+      while (Date.now() - started < DELAY_MS + 600) {
+        statuses.push(await status(`${url}/health`).catch((error: { code?: string }) => error.code ?? 'error'));
+        await sleep(50);
+      }
+      expect(statuses.length).toBeGreaterThan(5);
+      expect(statuses.every((code) => code === 200)).toBe(true);
+      expect(server.listening).toBe(true);
+      // Then, LISTENER_QUIET_MS without a connection: the listener closes.
+      const stoppedSending = Date.now();
+      while (server.listening) await sleep(10);
+      expect(Date.now() - stoppedSending).toBeGreaterThanOrEqual(LISTENER_QUIET_MS - 60);
+      await drained;
+      await expect(request(`${url}/health`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    } finally {
       await stack.close();
     }
   });
