@@ -35,6 +35,7 @@ import {
   TrustedDocuments,
 } from './trusted-documents/manifest.js';
 import { PreparedDocuments } from './trusted-documents/prepare.js';
+import { SCHEMA_FOLDER } from './schema-folder.js';
 
 export interface YogaAppOptions {
   kibo: KiboClient;
@@ -55,10 +56,7 @@ export interface YogaAppOptions {
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
 /** What GraphiQL opens with: the README's example, kept as a .graphql file that codegen checks against the schema. */
-export const EXAMPLE_OPERATION = readFileSync(
-  new URL('../schema/operations/SwitchTenant.graphql', import.meta.url),
-  'utf8',
-);
+export const EXAMPLE_OPERATION = readFileSync(new URL('operations/SwitchTenant.graphql', SCHEMA_FOLDER), 'utf8');
 
 export function createYogaApp(options: YogaAppOptions): GatewayYoga {
   const { browser, limits } = options;

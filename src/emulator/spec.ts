@@ -7,8 +7,9 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 import type { paths } from '../generated/kibo-rest.js';
+import { SCHEMA_FOLDER } from '../schema-folder.js';
 
-export const SPEC_URL = new URL('../../schema/kibo-openapi.yaml', import.meta.url);
+export const SPEC_URL = new URL('kibo-openapi.yaml', SCHEMA_FOLDER);
 const SPEC_TICKET_PATH: keyof paths = '/platform/adminuser/authtickets/tenants';
 /** Where the emulator serves the operation: the spec's server URL is `{baseUrl}/api`. */
 export const REFRESH_TICKET_PATH = `/api${SPEC_TICKET_PATH}`;

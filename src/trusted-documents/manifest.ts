@@ -26,9 +26,10 @@ import {
   type DocumentNode,
   type GraphQLSchema,
 } from 'graphql';
+import { SCHEMA_FOLDER } from '../schema-folder.js';
 
 /** The manifest `npm run codegen` writes; shipped with the build (`dist/schema/`). */
-export const DEFAULT_MANIFEST_URL = new URL('../../schema/trusted-documents.json', import.meta.url);
+export const DEFAULT_MANIFEST_URL = new URL('trusted-documents.json', SCHEMA_FOLDER);
 
 /** The GraphQL-over-HTTP persisted-documents prefix for a SHA-256 document id. */
 const SHA256_PREFIX = 'sha256:';
