@@ -4,7 +4,9 @@
  * listener and a promise per phase; this handler is one object per call, and it can be aborted
  * from outside (the deadline sweep) without any per-call timer, AbortController or listener.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { unavailable } from './errors.js';
 
@@ -24,7 +26,30 @@ const TICKET_CONTENT_TYPES = new Set(['application/json', 'text/json', 'text/pla
 /** Error bodies only need Kibo's code and message: past this, the status alone is reported. */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
+/** Socket-level failures: the connection was closed or reset under the request. */
+const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/** Connections that have carried a request. */
+const usedConnections = new WeakSet<Socket>();
+/** The exchange whose request undici is writing now: set in onRequestStart, read by the message below. */
+let starting: TicketExchange | undefined;
+// undici calls a handler's onRequestStart and then, synchronously, publishes this message with the
+// socket the request goes out on, just before writing it: how an exchange learns whether its
+// connection is fresh or kept alive from an earlier request.
+subscribe('undici:client:sendHeaders', (message) => {
+  if (!starting) return;
+  const { socket } = message as { socket: Socket };
+  starting.reusedConnection = usedConnections.has(socket);
+  usedConnections.add(socket);
+  starting = undefined;
+});
+
 export class TicketExchange implements Dispatcher.DispatchHandler {
+  /** Whether the request went out on a connection that had carried an earlier request. */
+  reusedConnection = false;
+  /** Set by the first byte of an answer (a 1xx included). */
+  private answered = false;
+  private failure: Error | undefined;
   readonly response: Promise<TicketResponse>;
   private resolve!: (response: TicketResponse) => void;
   private reject!: (error: Error) => void;
@@ -63,10 +88,12 @@ export class TicketExchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    starting = this;
     if (this.abortReason) controller.abort(this.abortReason);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.answered = true;
     // 1xx answers are informational; the real one follows.
     if (statusCode < 200 || this.settled) return;
     this.status = statusCode;
@@ -105,7 +132,19 @@ export class TicketExchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.settled) return;
     this.settled = true;
+    this.failure = error;
     this.reject(error);
+  }
+
+  /**
+   * True when the request went out on a kept-alive connection that was then closed or reset before
+   * a single byte of an answer came back: the signature of the server closing an idle connection as
+   * the request arrived (its keep-alive timeout), which it closes without reading the request. Such
+   * a request may be sent again on another connection (see KiboClient).
+   */
+  get lostOnKeptAliveConnection(): boolean {
+    const code = (this.failure as { code?: string } | undefined)?.code;
+    return this.reusedConnection && !this.answered && code !== undefined && CONNECTION_LOST.has(code);
   }
 
   /** Too large: a ticket is refused; an error answer keeps its status and loses its body. */

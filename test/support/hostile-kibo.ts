@@ -5,7 +5,7 @@
  * (`startStack({ sharedEmulator: hostile })`).
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ReceivedRequest, RunningEmulator } from '../../src/emulator/server.js';
 
 /** What the hostile server saw of one call, credentials included (it is the test's own server). */
@@ -14,22 +14,32 @@ export interface HostileCall {
   responseFields: string | null;
   authorization: string;
   refreshToken: string | undefined;
+  /** 1 for the first request on its connection, 2 for the next one on the same kept-alive connection, … */
+  connectionRequest: number;
 }
+
+/** Reset the connection instead of answering: no byte of a response, as when a server closes a kept-alive connection. */
+export const RESET = 'reset';
 
 export interface HostileReply {
   status?: number;
   headers?: Record<string, string>;
   body: string | Buffer;
+  /** Send the status, headers and body written so far, then reset the connection mid-answer. */
+  resetAfter?: boolean;
 }
 
 export interface HostileKibo extends RunningEmulator {
   /** How the next calls are answered; replace it per test. */
-  respond: (call: HostileCall) => HostileReply | Promise<HostileReply>;
+  respond: (call: HostileCall) => HostileReply | typeof RESET | Promise<HostileReply | typeof RESET>;
 }
 
 export async function startHostileKibo(respond: HostileKibo['respond'] = () => ticketReply({})): Promise<HostileKibo> {
   const received: ReceivedRequest[] = [];
+  const requestsOnConnection = new WeakMap<Socket, number>();
   const server = createServer((request, response) => {
+    const connectionRequest = (requestsOnConnection.get(request.socket) ?? 0) + 1;
+    requestsOnConnection.set(request.socket, connectionRequest);
     const url = new URL(request.url ?? '/', 'http://hostile');
     const record: ReceivedRequest = {
       method: request.method ?? '',
@@ -60,16 +70,20 @@ export async function startHostileKibo(respond: HostileKibo['respond'] = () => t
         responseFields: record.responseFields,
         authorization: request.headers.authorization ?? '',
         refreshToken,
+        connectionRequest,
       };
       void Promise.resolve(hostile.respond(call)).then(
         (reply) => {
+          if (reply === RESET) return void request.socket.resetAndDestroy();
           const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
           response.writeHead(reply.status ?? 200, {
             'content-type': 'application/json',
             'content-length': String(body.length),
             ...reply.headers,
           });
-          response.end(body);
+          if (!reply.resetAfter) return void response.end(body);
+          response.write(body);
+          setTimeout(() => request.socket.resetAndDestroy(), 20);
         },
         () => response.destroy(),
       );
