@@ -1,13 +1,15 @@
 /**
- * The benchmark's processes: each server runs alone, started with tsx and stopped with SIGTERM,
+ * The benchmark's processes: each server runs alone (test/support/node-process.ts), stopped with SIGTERM,
  * and is observed from outside through /proc (CPU time, RSS), as an operator would see it. Each
  * server's stdout is a pipe the benchmark drains (as a log shipper would), and each can be asked
  * over IPC what it allocated (test/bench/alloc-probe.mjs, preloaded).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort, startNodeServer } from '../support/node-process.js';
+
+export { freePort };
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -23,17 +25,6 @@ export interface ServerProcess {
 
 const PROBE = ['--import', './test/bench/alloc-probe.mjs'];
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** Compiles the product as it is deployed (`npm run build`), so the servers measured are plain Node. */
 export function buildProduct(): void {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
@@ -47,45 +38,30 @@ export async function startServer(
   port: number,
   nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
-  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...loader, ...PROBE, script], {
+  const server = startNodeServer({
     cwd: ROOT,
+    script,
+    port,
     // No balancer watches /ready here: the gateway may stop without the drain delay.
-    env: { ...process.env, NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY_MS: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { SHUTDOWN_DRAIN_DELAY_MS: '0', ...env },
+    nodeArgs: [...nodeArgs, ...PROBE],
+    ipc: true,
   });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  // Logs go to a pipe, as in a container; read and dropped so the server never blocks on it.
-  child.stdout!.resume();
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited during start:\n${stderr}`);
-    try {
-      const response = await fetch(`${url}/health`);
-      await response.arrayBuffer();
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${name} did not start:\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  await server.waitFor('/health', { timeoutMs: 20_000 }).catch((error: Error) => {
+    server.child.kill('SIGKILL');
+    throw new Error(`${name}: ${error.message}`);
+  });
+  const { child } = server;
   return {
     name,
-    url,
-    pid: child.pid!,
+    url: server.url,
+    pid: server.pid,
     ask: <T>(message: string) =>
       new Promise<T>((resolve) => {
         child.once('message', (answer) => resolve(answer as T));
         child.send(message);
       }),
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: async () => void (await server.stop()),
   };
 }
 

@@ -42,13 +42,21 @@ export async function runRollingBench(options: { rotations: number; out: string 
   );
   if (report.kill)
     console.log(
-      `| kill -9 of one replica, next ${(report.kill.windowMs / 1000).toFixed(1)} s | ${report.kill.requests} | ${failed(report.kill)} | ${kinds(report.kill)} | ${report.kill.retriedByBalancer} |`,
+      `| kill -9 of one replica (reported, not gated), next ${(report.kill.windowMs / 1000).toFixed(1)} s | ${report.kill.requests} | ${failed(report.kill)} | ${kinds(report.kill)} | ${report.kill.retriedByBalancer} |`,
     );
   console.log(
     `\n${report.requestsPerSecond.toFixed(0)} req/s through nginx; drain delay ${report.drainDelayMs} ms, grace ${report.graceMs} ms, /ready polled every ${report.probeIntervalMs} ms (${report.balancerReloads} nginx reloads); ` +
       `new replica ready in ${readyMs[0]}–${readyMs.at(-1)} ms, old one exited (code ${[...new Set(report.replacementsDetail.map((d) => d.exitCode))].join('/')}) ${exitMs[0]}–${exitMs.at(-1)} ms after SIGTERM, out of nginx's rotation ${outMs[0]}–${outMs.at(-1)} ms after SIGTERM`,
   );
-  if (report.failureSamples.length) console.log(`\nfirst failures:\n${report.failureSamples.join('\n')}`);
+  if (report.kill)
+    console.log(
+      `\nkill -9 of one replica, reported and not gated: ${failed(report.kill)} of ${report.kill.requests} requests failed (${kinds(report.kill)}) — ` +
+        `the requests it had in flight, and any nginx sent it before the controller took it out of rotation ${report.kill.outOfRotationMs} ms after the kill.`,
+    );
+  if (report.rolling.samples.length)
+    console.log(`\nfirst failures during the rotations:\n${report.rolling.samples.join('\n')}`);
+  if (report.kill?.samples.length)
+    console.log(`\nfirst failures after the kill -9:\n${report.kill.samples.join('\n')}`);
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
   return failed(report.rolling) === 0;

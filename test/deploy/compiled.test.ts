@@ -157,8 +157,9 @@ describe.skipIf(!ROLLING || !NGINX)(
         });
         console.log(
           `rolling restart: ${report.rolling.requests} requests over ${report.replacements} replacements, ` +
-            `${report.rolling.requests - report.rolling.ok} failed; kill -9 of one replica: ` +
-            `${report.kill!.requests - report.kill!.ok} of ${report.kill!.requests} failed (reported, not gated)`,
+            `${report.rolling.requests - report.rolling.ok} failed; kill -9 of one replica (reported, not gated): ` +
+            `${report.kill!.requests - report.kill!.ok} of ${report.kill!.requests} failed, out of nginx's rotation ` +
+            `${report.kill!.outOfRotationMs} ms after the kill`,
         );
         expect(report.rolling.failures, JSON.stringify(report, null, 2)).toEqual({});
         // The balancer took each leaving replica out of rotation before its drain delay was over.

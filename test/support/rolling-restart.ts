@@ -7,13 +7,13 @@
  *
  * Used by test/deploy/compiled.test.ts (gated: no failed request) and `npm run bench -- --rolling`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { startNginx, type RunningNginx } from './nginx.js';
+import { freePort, startNodeServer, type NodeServer } from './node-process.js';
+
+export { freePort };
 
 export interface RollingOptions {
   /** A folder holding the compiled product (dist/) and its node_modules. */
@@ -40,6 +40,8 @@ export interface PhaseCounts {
   failures: Record<string, number>;
   /** Answers nginx got only after a refused connect sent it to another replica. */
   retriedByBalancer: number;
+  /** The first failures, one line each: when, what, through which replica, the start of the answer. */
+  samples: string[];
 }
 
 export interface RollingReport {
@@ -55,7 +57,11 @@ export interface RollingReport {
   durationS: number;
   requestsPerSecond: number;
   rolling: PhaseCounts;
-  kill?: PhaseCounts & { windowMs: number };
+  /**
+   * The kill -9 of one replica (reported, not gated): the requests answered from the kill until
+   * traffic stopped, a second after the balancer had taken the dead replica out of rotation.
+   */
+  kill?: PhaseCounts & { windowMs: number; outOfRotationMs: number };
   /** Per replacement: how long the new replica took to be ready, the old one to exit, its exit code. */
   /**
    * Per replacement: how long the new replica took to be ready, the old one to exit (and its code),
@@ -69,64 +75,18 @@ export interface RollingReport {
     saw503: boolean;
     outOfRotationMs: number;
   }>;
-  failureSamples: string[];
   /** nginx's error log lines about replicas (refused connects, resets), first ones only. */
   balancerLog: string[];
 }
 
-interface Replica {
-  port: number;
-  child: ChildProcess;
-  output: () => string;
-}
+type Replica = NodeServer;
 
 const QUERY =
   'mutation Switch($tenantId: Int!) { switchTenant(tenantId: $tenantId) { accessToken tenant { id name } } }';
 const TENANTS = DEMO.tenantIds;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function spawnNode(appDir: string, script: string, env: Record<string, string>): Replica & { port: number } {
-  const child = spawn(process.execPath, [join(appDir, script)], {
-    cwd: appDir,
-    env: { ...process.env, NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  return { port: Number(env.PORT ?? env.EMULATOR_PORT), child, output: () => output };
-}
-
-/** Polls `url` until it answers `status` (any status when undefined). */
-async function waitFor(url: string, child: ChildProcess, output: () => string, status?: number): Promise<void> {
-  // Generous: on a machine shared with other test runs, a Node start can take many seconds.
-  const deadline = Date.now() + 240_000;
-  let last = '';
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`process exited during start (${child.exitCode}):\n${output()}`);
-    try {
-      const response = await request(url, { reset: true });
-      await response.body.dump();
-      if (status === undefined || response.statusCode === status) return;
-      last = `status ${response.statusCode}`;
-    } catch (error) {
-      last = String(error);
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${url} did not answer${status ? ` ${status}` : ''} (last: ${last}):\n${output()}`);
-    await sleep(25);
-  }
-}
+/** Replicas on a machine shared with other test runs can take many seconds to start. */
+const START_TIMEOUT_MS = 240_000;
 
 async function isReady(port: number): Promise<boolean> {
   try {
@@ -143,13 +103,26 @@ async function isReady(port: number): Promise<boolean> {
 }
 
 function emptyCounts(): PhaseCounts {
-  return { requests: 0, ok: 0, failures: {}, retriedByBalancer: 0 };
+  return { requests: 0, ok: 0, failures: {}, retriedByBalancer: 0, samples: [] };
 }
 
 /** Concurrent switchTenant loops through the balancer, each answer checked; counts go to `phase()`. */
-function driveLoad(url: string, concurrency: number, phase: () => PhaseCounts, samples: string[]) {
+/** An answer's first words on one line: nginx's error pages are HTML over several lines. */
+function gist(text: string): string {
+  return text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 120);
+}
+
+function driveLoad(url: string, concurrency: number, phase: () => PhaseCounts) {
   const agent = new Agent({ keepAliveTimeout: 10_000 });
   let running = true;
+  const sample = (line: string) => {
+    const { samples } = phase();
+    if (samples.length < 10) samples.push(`${new Date().toISOString()} ${line}`);
+  };
   const one = async () => {
     const tenantId = TENANTS.first + Math.floor(Math.random() * (TENANTS.last - TENANTS.first));
     let failure: string | undefined;
@@ -176,14 +149,11 @@ function driveLoad(url: string, concurrency: number, phase: () => PhaseCounts, s
         if (body.errors || ticket?.tenant?.id !== tenantId || typeof ticket.accessToken !== 'string')
           failure = 'wrong answer';
       }
-      if (failure && samples.length < 10)
-        samples.push(
-          `${new Date().toISOString()} ${failure} via ${response.headers['x-upstream']}: ${text.slice(0, 120)}`,
-        );
+      if (failure) sample(`${failure} via ${response.headers['x-upstream']}: ${gist(text)}`);
     } catch (error) {
       const code = (error as { code?: string }).code ?? (error as Error).name;
       failure = `network ${code}`;
-      if (samples.length < 10) samples.push(`${new Date().toISOString()} ${failure}: ${(error as Error).message}`);
+      sample(`${failure}: ${(error as Error).message}`);
     }
     // Counted when answered: a request in flight when one replica is killed belongs to that phase.
     const counts = phase();
@@ -208,12 +178,15 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
   const cleanup: Array<() => Promise<void> | void> = [];
   try {
     const emulatorPort = await freePort();
-    const emulator = spawnNode(options.appDir, 'dist/src/emulator/main.js', {
-      EMULATOR_PORT: String(emulatorPort),
-      EMULATOR_HOST: '127.0.0.1',
+    const emulator = startNodeServer({
+      cwd: options.appDir,
+      script: 'dist/src/emulator/main.js',
+      port: emulatorPort,
+      env: { EMULATOR_PORT: String(emulatorPort), EMULATOR_HOST: '127.0.0.1' },
+      keepStdout: true,
     });
     cleanup.push(() => void emulator.child.kill('SIGKILL'));
-    await waitFor(`http://127.0.0.1:${emulatorPort}/`, emulator.child, emulator.output);
+    await emulator.waitFor('/', { timeoutMs: START_TIMEOUT_MS });
 
     // One slot more than there are replicas: the next replica starts in the free one.
     const slots = await Promise.all(Array.from({ length: options.replicas + 1 }, freePort));
@@ -222,16 +195,22 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
       for (const replica of live) replica.child.kill('SIGKILL');
     });
     const startReplica = async (port: number) => {
-      const replica = spawnNode(options.appDir, 'dist/src/main.js', {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        KIBO_BASE_URL: `http://127.0.0.1:${emulatorPort}`,
-        LOG_LEVEL: process.env.REPLICA_LOG_LEVEL ?? 'warn',
-        SHUTDOWN_DRAIN_DELAY_MS: String(options.drainDelayMs),
-        SHUTDOWN_GRACE_MS: String(options.graceMs),
+      const replica = startNodeServer({
+        cwd: options.appDir,
+        script: 'dist/src/main.js',
+        port,
+        env: {
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          KIBO_BASE_URL: `http://127.0.0.1:${emulatorPort}`,
+          LOG_LEVEL: process.env.REPLICA_LOG_LEVEL ?? 'warn',
+          SHUTDOWN_DRAIN_DELAY_MS: String(options.drainDelayMs),
+          SHUTDOWN_GRACE_MS: String(options.graceMs),
+        },
+        keepStdout: true,
       });
       live.add(replica);
-      await waitFor(`http://127.0.0.1:${port}/ready`, replica.child, replica.output, 200);
+      await replica.waitFor('/ready', { status: 200, timeoutMs: START_TIMEOUT_MS });
       return replica;
     };
     const replicas: Replica[] = [];
@@ -270,8 +249,7 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
     const rolling = emptyCounts();
     const killCounts = emptyCounts();
     let current = rolling;
-    const samples: string[] = [];
-    const load = driveLoad(nginx.url, options.concurrency, () => current, samples);
+    const load = driveLoad(nginx.url, options.concurrency, () => current);
     const loadStarted = Date.now();
     cleanup.push(() => load.stop());
     await sleep(options.settleMs);
@@ -319,17 +297,27 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
 
     let kill: RollingReport['kill'];
     if (options.killOne) {
+      // No drain at all: the process is gone with whatever it had in flight. The controller's next
+      // poll finds its /ready refused and takes it out of nginx's rotation.
       current = killCounts;
       const victim = replicas[0]!;
+      const killedAt = Date.now();
       victim.child.kill('SIGKILL');
-      const windowStart = Date.now();
-      await new Promise((resolve) => victim.child.once('exit', resolve));
+      await victim.stop();
+      const deadline = killedAt + 60_000;
+      while ((removedAt.get(victim.port) ?? 0) < killedAt && Date.now() < deadline) await sleep(20);
+      const outOfRotationMs = (removedAt.get(victim.port) ?? Number.POSITIVE_INFINITY) - killedAt;
       live.delete(victim);
-      await sleep(Math.max(1_000, options.settleMs));
-      kill = { ...killCounts, windowMs: Date.now() - windowStart };
-      say(`kill -9 of one replica: ${killCounts.requests} requests, ${killCounts.requests - killCounts.ok} failed`);
+      await sleep(1_000);
+      await load.stop();
+      kill = { ...killCounts, windowMs: Date.now() - killedAt, outOfRotationMs };
+      say(
+        `kill -9 of one replica (reported, not gated): ${killCounts.requests - killCounts.ok} of ${killCounts.requests} requests failed; ` +
+          `out of nginx's rotation ${outOfRotationMs} ms after the kill`,
+      );
+    } else {
+      await load.stop();
     }
-    await load.stop();
     cleanup.pop();
     const balancerReloads = nginx.reloads();
 
@@ -348,7 +336,6 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
       rolling,
       ...(kill && { kill }),
       replacementsDetail: details,
-      failureSamples: samples,
       balancerLog: nginx
         .errorLog()
         .split('\n')
