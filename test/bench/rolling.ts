@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- --rolling [--rotations N]`: three compiled replicas behind Debian's nginx,
  * switchTenant at concurrency 20 throughout, every replica replaced N times (default 3) the way an
- * orchestrator does it, then one replica killed with SIGKILL. Prints the figures the README quotes
+ * orchestrator does it, then one replica killed with SIGKILL. `--drain-delay MS` (default 5000, the
+ * default SHUTDOWN_DRAIN_DELAY_MS) sets the replicas' drain delay. Prints the figures the README quotes
  * and writes them to `--out` (default .bench/rolling.json).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,11 @@ import { findNginx } from '../support/nginx.js';
 import { runRollingRestart, type PhaseCounts } from '../support/rolling-restart.js';
 import { ROOT } from './processes.js';
 
-export async function runRollingBench(options: { rotations: number; out: string }): Promise<boolean> {
+export async function runRollingBench(options: {
+  rotations: number;
+  drainDelayMs: number;
+  out: string;
+}): Promise<boolean> {
   const nginx = findNginx();
   if (!nginx) throw new Error('--rolling needs nginx (apt-get install nginx-light)');
   const report = await runRollingRestart({
@@ -20,7 +25,9 @@ export async function runRollingBench(options: { rotations: number; out: string 
     rotations: options.rotations,
     concurrency: 20,
     probeIntervalMs: 250,
-    drainDelayMs: 5_000,
+    // The default SHUTDOWN_DRAIN_DELAY_MS; --drain-delay shortens it to see what a balancer slower
+    // than the delay costs.
+    drainDelayMs: options.drainDelayMs,
     graceMs: 5_000,
     settleMs: 2_000,
     killOne: true,

@@ -19,7 +19,7 @@
  * gateway-projected with --cpu-prof: its cold-start warm-up curve and where the steady-state CPU
  * goes, written to .bench/profile/) --soak (mixed traffic instead of the cases; --duration sets
  * its length, 60 s by default) --supergraph (the entity cache under supergraph traffic instead:
- * test/bench/supergraph.ts) --rolling [--rotations N] (a rolling restart of three replicas behind
+ * test/bench/supergraph.ts) --rolling [--rotations N] [--drain-delay MS] (a rolling restart of three replicas behind
  * nginx instead: rolling.ts).
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -69,6 +69,7 @@ const { values: flags } = parseArgs({
     supergraph: { type: 'boolean', default: false },
     rolling: { type: 'boolean', default: false },
     rotations: { type: 'string', default: '3' },
+    'drain-delay': { type: 'string', default: '5000' },
   },
 });
 
@@ -186,7 +187,10 @@ async function main() {
   buildProduct();
   if (flags.rolling) {
     const out = flags.out === '.bench/latest.json' ? '.bench/rolling.json' : flags.out!;
-    if (!(await runRollingBench({ rotations: Number(flags.rotations), out }))) process.exitCode = 1;
+    if (
+      !(await runRollingBench({ rotations: Number(flags.rotations), drainDelayMs: Number(flags['drain-delay']), out }))
+    )
+      process.exitCode = 1;
     return;
   }
   const servers = await startServers(selected);

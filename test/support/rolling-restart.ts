@@ -36,7 +36,7 @@ export interface RollingOptions {
 export interface PhaseCounts {
   requests: number;
   ok: number;
-  /** Failed requests by kind: `status 502`, `wrong answer`, `network UND_ERR_SOCKET`, … */
+  /** Failed requests by kind: `status 502`, `error UPSTREAM_UNAVAILABLE`, `wrong answer`, `network UND_ERR_SOCKET`, … */
   failures: Record<string, number>;
   /** Answers nginx got only after a refused connect sent it to another replica. */
   retriedByBalancer: number;
@@ -142,12 +142,12 @@ function driveLoad(url: string, concurrency: number, phase: () => PhaseCounts) {
       if (response.statusCode !== 200) failure = `status ${response.statusCode}`;
       else {
         const body = JSON.parse(text) as {
-          errors?: unknown;
+          errors?: Array<{ extensions?: { code?: unknown } }>;
           data?: { switchTenant?: { accessToken?: unknown; tenant?: { id?: unknown } } };
         };
         const ticket = body.data?.switchTenant;
-        if (body.errors || ticket?.tenant?.id !== tenantId || typeof ticket.accessToken !== 'string')
-          failure = 'wrong answer';
+        if (body.errors) failure = `error ${String(body.errors[0]?.extensions?.code)}`;
+        else if (ticket?.tenant?.id !== tenantId || typeof ticket.accessToken !== 'string') failure = 'wrong answer';
       }
       if (failure) sample(`${failure} via ${response.headers['x-upstream']}: ${gist(text)}`);
     } catch (error) {
@@ -206,6 +206,9 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
           LOG_LEVEL: process.env.REPLICA_LOG_LEVEL ?? 'warn',
           SHUTDOWN_DRAIN_DELAY_MS: String(options.drainDelayMs),
           SHUTDOWN_GRACE_MS: String(options.graceMs),
+          // All the load is one demo user's: with two replicas left during a replacement, each would
+          // see more of its calls in flight than the per-credential cap (8) allows a single client.
+          KIBO_MAX_CONCURRENT_PER_CREDENTIAL: String(options.concurrency),
         },
         keepStdout: true,
       });
