@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { maskError } from './answer-rules.js';
 import type { EntityCache } from './cache/entity-cache.js';
 import { ConfigError, type BrowserConfig, type OperationLimits, type TrustedDocumentsConfig } from './config.js';
 import type { KiboClient } from './kibo/client.js';
@@ -11,6 +12,7 @@ import { GRAPHQL_PATH, HEALTH_PATH } from './paths.js';
 import { boundedParserCache } from './plugins/bounded-parser-cache.js';
 import { useAnswerBudget } from './plugins/use-answer-budget.js';
 import { useExecutionDeadline } from './plugins/use-execution-deadline.js';
+import { useCors } from './plugins/use-cors.js';
 import { useClientSafeErrors } from './plugins/use-client-safe-errors.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
 import { useInputErrorCodes } from './plugins/use-input-error-codes.js';
@@ -88,15 +90,15 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
     landingPage: false,
     // Never dev mode, whatever NODE_ENV says: dev mode sends unexpected errors' messages and
     // stacks to the client.
-    maskedErrors: { isDev: false },
+    maskedErrors: { isDev: false, maskError },
     // Enforced on the raw request instead (http/body-limit.ts), where it costs nothing.
     maxRequestBodySize: false,
     // An array of operations would multiply Kibo calls past the per-request cap: not accepted.
     batching: false,
     // GraphQL over HTTP names a persisted document with `documentId`; Yoga refuses unknown params.
     extraParamNames: trustedMode === 'off' ? [] : [DOCUMENT_ID_PARAM],
-    // No CORS headers unless origins are configured: browsers then allow same-origin use only.
-    cors: corsFor(browser.corsOrigins),
+    // CORS is the plugin's below (answer-rules.ts), shared with the trusted documents' fast path.
+    cors: false,
     graphiql: browser.graphiql && {
       title: 'kibo-auth-gateway',
       defaultQuery: EXAMPLE_OPERATION,
@@ -121,6 +123,7 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
     // The request pipeline, in order: HTTP-level refusals, then the document's shape, then what
     // executing it would cost Kibo, then the answer's codes and headers, then the log line.
     plugins: [
+      ...useCors({ origins: browser.corsOrigins }),
       ...(browser.graphiql ? [useGraphiQLAssets()] : []),
       useSafeRequestParsing(),
       useCsrfPrevention(),
@@ -185,18 +188,6 @@ function validateOnce(yoga: GatewayYoga, trusted: TrustedDocuments): void {
         `${entry.id} (${entry.operationName ?? 'anonymous'}) is refused by this gateway's limits: ${errors.map((e) => e.message).join('; ')}`,
       );
   }
-}
-
-/**
- * CORS headers, with credentials, for a listed origin only; any other origin gets none. Yoga's own
- * handling answers an unlisted origin `Access-Control-Allow-Origin: null` with credentials once two
- * or more are listed — and `null` is the origin of every sandboxed iframe and data: page, which
- * would then pass.
- */
-function corsFor(origins: readonly string[]) {
-  if (!origins.length) return false;
-  const listed = { origin: [...origins], credentials: true, methods: ['POST', 'GET', 'OPTIONS'] };
-  return (request: Request) => (origins.includes(request.headers.get('origin') ?? '') ? listed : false);
 }
 
 /** Yoga's own diagnostics, routed into the structured log. */

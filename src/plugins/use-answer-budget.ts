@@ -1,9 +1,11 @@
 /**
  * Nothing half-sent: when a request's answer passed its byte budget (`requests/answer-budget.ts`),
  * the fields resolved before it are dropped too, and the answer is the RESPONSE_TOO_LARGE error
- * alone — the client never receives a truncated or partial answer it could mistake for a whole one.
+ * alone (`answer-rules.ts`'s `withinAnswerBudget`, shared with the trusted documents' fast path).
  */
+import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { withinAnswerBudget } from '../answer-rules.js';
 import type { GatewayContext } from '../requests/context.js';
 
 export function useAnswerBudget(): Plugin {
@@ -12,8 +14,9 @@ export function useAnswerBudget(): Plugin {
       const context = args.contextValue as unknown as GatewayContext;
       return {
         onExecuteDone({ result, setResult }) {
-          const refusal = context.answer?.refusal;
-          if (refusal && !(Symbol.asyncIterator in result)) setResult({ errors: [refusal] });
+          if (Symbol.asyncIterator in result) return;
+          const kept = withinAnswerBudget(result as ExecutionResult, context);
+          if (kept !== result) setResult(kept);
         },
       };
     },

@@ -1,14 +1,16 @@
 /**
  * Requests a browser would send cross-site without a CORS preflight (forms, `text/plain`, GET) must
- * carry a custom header, which a cross-site page cannot add without the preflight CORS refuses.
- * Yoga's own plugin, with the header names the ecosystem's clients already send.
+ * carry a custom header, which a cross-site page cannot add without the preflight CORS refuses. The
+ * rule is `answer-rules.ts`'s, shared with the trusted documents' fast path; the header names are the
+ * ones the ecosystem's clients already send (Yoga's own, and Apollo's).
  */
-import { useCSRFPrevention as yogaCsrfPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { Plugin } from 'graphql-yoga';
-
-/** Either header proves a preflight happened: Yoga's own, and the one Apollo clients send. */
-export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'];
+import { csrfRefusal, passesCsrfCheck } from '../answer-rules.js';
 
 export function useCsrfPrevention(): Plugin {
-  return yogaCsrfPrevention({ requestHeaders: CSRF_HEADERS });
+  return {
+    onRequestParse({ request }) {
+      if (!passesCsrfCheck((name) => request.headers.get(name))) throw csrfRefusal();
+    },
+  };
 }

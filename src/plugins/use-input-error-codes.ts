@@ -2,10 +2,19 @@
  * Gives request-level errors the `extensions.code` clients branch on. graphql-js reports a bad
  * argument literal as a validation failure and a bad variable value without any code; both are the
  * caller's input being wrong, so both become BAD_USER_INPUT. Other validation errors keep Yoga's
- * GRAPHQL_VALIDATION_FAILED.
+ * GRAPHQL_VALIDATION_FAILED. The variables' rule is `answer-rules.ts`'s, shared with the trusted
+ * documents' fast path.
  */
-import { GraphQLError, validate, ValuesOfCorrectTypeRule, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  validate,
+  ValuesOfCorrectTypeRule,
+  type ExecutionResult,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { codeInputErrors } from '../answer-rules.js';
 import type { ErrorCode } from '../error-codes.js';
 
 const BAD_USER_INPUT: ErrorCode = 'BAD_USER_INPUT';
@@ -44,12 +53,7 @@ export function useInputErrorCodes(): Plugin {
     onExecute() {
       return {
         onExecuteDone({ result }) {
-          // graphql-js answers without `data` only when it could not start executing: the variables
-          // failed to coerce to their declared types.
-          if ('data' in result || !('errors' in result) || !result.errors) return;
-          for (const error of result.errors) {
-            (error.extensions as Record<string, unknown>).code ??= BAD_USER_INPUT;
-          }
+          if (!(Symbol.asyncIterator in result)) codeInputErrors(result as ExecutionResult);
         },
       };
     },

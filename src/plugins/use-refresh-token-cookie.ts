@@ -1,10 +1,10 @@
 /**
- * Cookie mode: moves the refresh-token cookies resolvers queued for a request onto its response —
- * unless the answer carries an error. A client that reads an error may retry or give up, and must not
- * have its cookie replaced behind its back by a half-successful operation.
+ * Cookie mode: moves the refresh-token cookies resolvers queued for a request onto its response, as
+ * `answer-rules.ts`'s `answerCookies` (shared with the trusted documents' fast path) allows: never on
+ * an answer that carries an error.
  */
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { queuedCookies } from '../requests/refresh-token-cookie.js';
+import { answerCookies } from '../answer-rules.js';
 
 export function useRefreshTokenCookie(): Plugin {
   const failed = new WeakSet<Request>();
@@ -14,8 +14,8 @@ export function useRefreshTokenCookie(): Plugin {
       if ((Array.isArray(result) ? result : [result]).some((single) => single.errors?.length)) failed.add(request);
     },
     onResponse({ request, response }) {
-      if (failed.has(request) || response.status >= 400) return;
-      for (const cookie of queuedCookies(request)) response.headers.append('set-cookie', cookie);
+      for (const cookie of answerCookies(request, failed.has(request), response.status))
+        response.headers.append('set-cookie', cookie);
     },
   };
 }

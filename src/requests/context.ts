@@ -27,9 +27,19 @@ export interface RequestSettings {
   maxResponseBytes: number;
 }
 
+/**
+ * What resolvers read of the incoming HTTP request: its headers and the signal that aborts when the
+ * client goes away. Yoga hands over a fetch API Request; the trusted documents' fast path a view of
+ * the Node request, so it builds no Request at all.
+ */
+export interface RequestView {
+  readonly headers: { get(name: string): string | null };
+  readonly signal: AbortSignal;
+}
+
 export interface GatewayContext extends RequestSettings {
-  /** The incoming HTTP request, as Yoga hands it over (fetch API). */
-  request: Request;
+  /** The incoming HTTP request. */
+  request: RequestView;
   /** Identical calls made once; the one-call operation bypasses it (see switch-tenant.ts). */
   readonly tickets: TicketLoader;
   /** Made on the first reference: every `_entities` field of the request shares it, so one Kibo call. */
@@ -39,7 +49,7 @@ export interface GatewayContext extends RequestSettings {
   answer: AnswerBudget;
 }
 
-export function createRequestContext(settings: RequestSettings, request: Request): GatewayContext {
+export function createRequestContext(settings: RequestSettings, request: RequestView): GatewayContext {
   let tickets: TicketLoader | undefined;
   return {
     ...settings,

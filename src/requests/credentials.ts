@@ -3,6 +3,7 @@
  * from the caller's `Authorization` header, the refresh token from the mutation argument or else
  * the `X-Kibo-Refresh-Token` header, or else (cookie mode) the refresh-token cookie.
  */
+import type { RequestView } from './context.js';
 import { refreshTokenFromCookie } from './refresh-token-cookie.js';
 import { unauthenticated } from './upstream-errors.js';
 
@@ -14,7 +15,7 @@ export interface KiboCredentials {
 }
 
 export function credentialsFor(
-  request: Request,
+  request: RequestView,
   refreshTokenArgument: string | null | undefined,
   refreshTokenCookie?: string,
 ): KiboCredentials {

@@ -8,7 +8,7 @@
  */
 import DataLoader from 'dataloader';
 import { Kind, type FieldNode, type GraphQLObjectType, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import type { GatewayContext } from './context.js';
+import type { GatewayContext, RequestView } from './context.js';
 import type { KiboTicket } from '../kibo/types.js';
 import { mergeProjections, WHOLE_VALUE, type Projection } from '../projection/projection.js';
 import { responseFieldsForProjection } from '../projection/response-fields.js';
@@ -182,7 +182,7 @@ async function resolveReferences(
   return references.map((reference) => index.get(indexKey(reference.typename, reference.key)) ?? null);
 }
 
-function tenantContext(request: Request): number {
+function tenantContext(request: RequestView): number {
   const raw = request.headers.get(TENANT_CONTEXT_HEADER)?.trim();
   if (!raw) throw badUserInput('Entities are read in a tenant context: send the tenant id in the X-Vol-Tenant header.');
   const tenantId = Number(raw);

@@ -6,20 +6,22 @@
  */
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { GRAPHQL_PATH } from '../paths.js';
+import type { RequestView } from './context.js';
 
 /** The properties a ticket must carry for the cookie to be set, whatever the query selected. */
 export const COOKIE_TICKET_PROPERTIES = ['refreshToken', 'refreshTokenExpiration'] as const;
 
-const pending = new WeakMap<Request, string[]>();
+/** Keyed by the request object resolvers see (a fetch Request, or the fast path's view of one). */
+const pending = new WeakMap<object, string[]>();
 
-export function refreshTokenFromCookie(request: Request, name: string): string | undefined {
+export function refreshTokenFromCookie(request: RequestView, name: string): string | undefined {
   const header = request.headers.get('cookie');
   if (!header) return undefined;
   return parseCookie(header)[name] || undefined;
 }
 
 export function setRefreshTokenCookie(
-  request: Request,
+  request: RequestView,
   name: string,
   ticket: { refreshToken?: string | null; refreshTokenExpiration?: string },
 ): void {
@@ -38,6 +40,6 @@ export function setRefreshTokenCookie(
 }
 
 /** The `Set-Cookie` values resolvers queued for this request. */
-export function queuedCookies(request: Request): readonly string[] {
+export function queuedCookies(request: object): readonly string[] {
   return pending.get(request) ?? [];
 }
