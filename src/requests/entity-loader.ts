@@ -8,7 +8,7 @@
  */
 import DataLoader from 'dataloader';
 import { Kind, type FieldNode, type GraphQLObjectType, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import type { GatewayContext, RequestView } from './context.js';
+import { ticketsOf, type GatewayContext, type RequestView } from './context.js';
 import type { KiboTicket } from '../kibo/types.js';
 import { mergeProjections, WHOLE_VALUE, type Projection } from '../projection/projection.js';
 import { responseFieldsForProjection } from '../projection/response-fields.js';
@@ -173,7 +173,7 @@ async function resolveReferences(
 
   let ticket: KiboTicket;
   try {
-    ticket = await context.tickets.load({ tenantId, responseFields, ...credentials });
+    ticket = await ticketsOf(context).load({ tenantId, responseFields, ...credentials });
   } catch (error) {
     const failure = toGraphQLError(error);
     return references.map(() => failure);

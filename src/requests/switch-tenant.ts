@@ -6,7 +6,7 @@
 import { getNamedType, type FieldNode, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { KiboTicket } from '../kibo/types.js';
 import { responseFieldsFor } from '../projection/response-fields.js';
-import type { GatewayContext } from './context.js';
+import { ticketsOf, type GatewayContext } from './context.js';
 import { parseHeld } from '../cache/held.js';
 import { evictOnRefusal, seedFromTicket, TICKET_EXPIRY } from './cached-entities.js';
 import { credentialsFor } from './credentials.js';
@@ -48,7 +48,7 @@ export async function switchTenant(
       ? context.kiboConcurrency.run(call, () =>
           context.kibo.refreshAuthTicket({ ...call, signal: context.request.signal }),
         )
-      : context.tickets.load(call));
+      : ticketsOf(context).load(call));
   } catch (error) {
     if (context.entityCache) await evictOnRefusal(context.entityCache, credentials, error);
     throw toGraphQLError(error);
