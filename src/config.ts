@@ -35,6 +35,11 @@ export interface TrustedDocumentsConfig {
   mode: 'off' | 'allow' | 'only';
   /** The manifest file; undefined: the one `npm run codegen` writes (schema/trusted-documents.json). */
   manifest: string | undefined;
+  /**
+   * `TRUSTED_FAST_PATH` (default on; nothing to do while the mode is off): requests naming a manifest
+   * document are served on the Node request directly (`http/trusted-path.ts`) instead of through Yoga.
+   */
+  fastPath: boolean;
 }
 
 /** The private entity cache for `_entities` (src/cache/). */
@@ -160,6 +165,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     trustedDocuments: {
       mode: oneOf(env, 'TRUSTED_DOCUMENTS', TRUSTED_DOCUMENTS_MODES, 'off'),
       manifest: env.TRUSTED_DOCUMENTS_MANIFEST?.trim() || undefined,
+      fastPath: boolean(env, 'TRUSTED_FAST_PATH', true),
     },
     entityCache: {
       enabled: boolean(env, 'ENTITY_CACHE', true),

@@ -3,6 +3,7 @@
  * builds a fetch-style handler and knows nothing of ports; `http/listener.ts` puts it on a socket.
  */
 import { readFileSync } from 'node:fs';
+import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { maskError } from './answer-rules.js';
 import type { EntityCache } from './cache/entity-cache.js';
@@ -60,7 +61,27 @@ export type GatewayYoga = YogaServerInstance<Record<string, unknown>, GatewayCon
 /** What GraphiQL opens with: the README's example, kept as a .graphql file that codegen checks against the schema. */
 export const EXAMPLE_OPERATION = readFileSync(new URL('operations/SwitchTenant.graphql', SCHEMA_FOLDER), 'utf8');
 
+/**
+ * What the trusted documents' fast path (`http/trusted-path.ts`) shares with the Yoga app, so both
+ * serve a manifest document from the same parsed document, prepared work and request settings.
+ */
+export interface TrustedServing {
+  schema: GraphQLSchema;
+  trusted: TrustedDocuments;
+  prepared: PreparedDocuments;
+  settings: RequestSettings;
+}
+
+export interface GatewayApp {
+  yoga: GatewayYoga;
+  trusted: TrustedServing;
+}
+
 export function createYogaApp(options: YogaAppOptions): GatewayYoga {
+  return createGatewayApp(options).yoga;
+}
+
+export function createGatewayApp(options: YogaAppOptions): GatewayApp {
   const { browser, limits } = options;
   const settings: RequestSettings = {
     kibo: options.kibo,
@@ -147,7 +168,7 @@ export function createYogaApp(options: YogaAppOptions): GatewayYoga {
   });
   validateOnce(yoga, trusted);
   parserCacheChars.set(yoga, parserCache.heldChars);
-  return yoga;
+  return { yoga, trusted: { schema, trusted, prepared, settings } };
 }
 
 const parserCacheChars = new WeakMap<GatewayYoga, () => number>();

@@ -61,6 +61,7 @@ const READS: Record<string, [value: string, landsIn: (read: Read) => unknown, ex
     (r) => r.gateway.trustedDocuments.manifest,
     '/etc/kibo/trusted.json',
   ],
+  TRUSTED_FAST_PATH: ['off', (r) => r.gateway.trustedDocuments.fastPath, false],
   ENTITY_CACHE: ['off', (r) => r.gateway.entityCache.enabled, false],
   ENTITY_CACHE_TTL_SECONDS: ['30', (r) => r.gateway.entityCache.ttlSeconds, 30],
   ENTITY_CACHE_MAX_ENTRIES: ['500', (r) => r.gateway.entityCache.maxEntries, 500],
@@ -86,7 +87,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 4000, kiboBaseUrl: undefined, projection: true, logLevel: 'info' });
     expect(config.upstream.requestTimeoutMs).toBeGreaterThanOrEqual(config.upstream.headersTimeoutMs);
-    expect(config.trustedDocuments).toEqual({ mode: 'off', manifest: undefined });
+    expect(config.trustedDocuments).toEqual({ mode: 'off', manifest: undefined, fastPath: true });
   });
 
   it('knows a value for exactly the variables the README documents', () => {
@@ -137,6 +138,7 @@ describe('loadConfig', () => {
     ['PROJECTION', 'maybe'],
     ['LOG_LEVEL', 'loud'],
     ['TRUSTED_DOCUMENTS', 'strict'],
+    ['TRUSTED_FAST_PATH', 'sometimes'],
     ['EMULATOR_PORT', 'forty'],
     ['MAX_CONNECTIONS', '0'],
     ['KEEP_ALIVE_TIMEOUT_MS', 'forever'],

@@ -10,13 +10,14 @@ import { KiboClient, type UpstreamCallEvent } from '../kibo/client.js';
 import { GRAPHQL_PATH } from '../paths.js';
 import type { Logger } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
-import { createYogaApp, type GatewayYoga } from '../yoga.js';
+import { createGatewayApp, type GatewayApp, type GatewayYoga } from '../yoga.js';
 import { oversizedBody } from './body-limit.js';
 import { capConnections, connectionLimitOptions } from './connection-limits.js';
 import { Drain, type DrainTimings } from './drain.js';
 import { duplicateCredentialHeader } from './duplicate-headers.js';
 import { RequestOutcomes } from './request-outcomes.js';
 import { malformedTarget } from './request-target.js';
+import { TrustedPath } from './trusted-path.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -62,7 +63,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         observer: cacheObserver(logger, metrics?.entityCache),
       })
     : undefined;
-  const yoga = createYogaApp({
+  const app = createGatewayApp({
     kibo,
     entityCache,
     maxConcurrentPerCredential: config.upstream.maxConcurrentPerCredential,
@@ -74,6 +75,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     trustedDocuments: config.trustedDocuments,
     graphiqlHeaders: options.graphiqlHeaders,
   });
+  const yoga = app.yoga;
+  const trustedPath = fastPathFor(config, app, logger, metrics);
   const outcomes = new RequestOutcomes(logger, metrics);
   const server = createServer(connectionLimitOptions(config.http), (request, response) => {
     if (drain.intercept(request, response)) return;
@@ -85,7 +88,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       oversizedBody(request, config.limits.maxBodyBytes);
     if (refusal) return outcomes.refuse(request, response, refusal);
     outcomes.track(request, response);
-    void yoga(request, response);
+    if (!trustedPath?.serve(request, response)) void yoga(request, response);
   });
   server.on('clientError', outcomes.onClientError);
   capConnections(server, config.http, () => metrics?.recordDroppedConnection());
@@ -118,6 +121,24 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     drain: drainAndClose,
     stop: (graceMs) => drainAndClose({ drainDelayMs: 0, ...(graceMs !== undefined && { graceMs }) }),
   };
+}
+
+/** The precompiled path for manifest documents, unless trusted documents or the path are off. */
+function fastPathFor(
+  config: GatewayConfig,
+  app: GatewayApp,
+  logger: Logger,
+  metrics: GatewayMetrics | undefined,
+): TrustedPath | undefined {
+  if (config.trustedDocuments.mode === 'off' || !config.trustedDocuments.fastPath) return undefined;
+  return new TrustedPath({
+    serving: app.trusted,
+    limits: config.limits,
+    corsOrigins: config.browser.corsOrigins,
+    logger,
+    metrics,
+    fallback: (request, response) => void app.yoga(request, response),
+  });
 }
 
 /** The cache's reports as metrics, and Redis going away or coming back as one log line each. */

@@ -81,7 +81,7 @@ export function useTrustedDocuments(options: TrustedDocumentsOptions): Plugin[] 
 }
 
 /** GraphQL over HTTP's `documentId`, else Apollo's persisted-query extension (version 1). */
-function persistedDocumentId(params: GraphQLParams): string | null {
+export function persistedDocumentId(params: GraphQLParams): string | null {
   const documentId = (params as GraphQLParams & { [DOCUMENT_ID_PARAM]?: unknown })[DOCUMENT_ID_PARAM];
   if (typeof documentId === 'string') return documentId;
   const persistedQuery = params.extensions?.['persistedQuery'] as

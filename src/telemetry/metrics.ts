@@ -78,6 +78,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly trustedPath = new Counter({
+    name: 'trusted_fast_path_requests_total',
+    help: 'POST /graphql JSON requests the trusted documents fast path looked at: served itself, or handed to Yoga unchanged (not a persisted request, an unknown id, variables that do not coerce, anything it does not fully own).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -103,6 +110,10 @@ export class GatewayMetrics {
 
   recordCutShort(reason: 'client_closed' | 'timeout'): void {
     this.cutShort.inc({ reason });
+  }
+
+  recordTrustedPath(outcome: 'served' | 'handed_to_yoga'): void {
+    this.trustedPath.inc({ outcome });
   }
 
   recordDroppedConnection(): void {
