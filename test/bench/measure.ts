@@ -42,10 +42,22 @@ export async function emulatorStats(
 /** One request, checked, before anything is measured: a wrong answer fails the whole run. */
 export async function checkAnswer(target: Target): Promise<void> {
   const { url, method, headers, body } = target.request;
+  const servedBefore = target.spec.fastPath ? await fastPathServed(url) : 0;
   const response = await fetch(url, { method, headers, body });
   const answer = await response.json();
   if (!target.spec.correct(answer))
     throw new Error(`${target.spec.name}: wrong answer before measuring: ${JSON.stringify(answer).slice(0, 400)}`);
+  // A case meant for the trusted documents' fast path must be served by it, not fall through to Yoga.
+  if (target.spec.fastPath && (await fastPathServed(url)) !== servedBefore + 1)
+    throw new Error(
+      `${target.spec.name}: the trusted documents fast path did not serve it (see trusted_fast_path_requests_total)`,
+    );
+}
+
+/** The gateway's count of requests its trusted documents fast path served, from /metrics. */
+async function fastPathServed(graphqlUrl: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', graphqlUrl))).text();
+  return Number(/^trusted_fast_path_requests_total\{outcome="served"\} (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
 export async function warmUp(target: Target, seconds: number, connections: number): Promise<WarmupCurve> {

@@ -65,6 +65,7 @@ const { values: flags } = parseArgs({
     out: { type: 'string', default: '.bench/latest.json' },
     memory: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'profile-case': { type: 'string', default: 'gateway-projected' },
     soak: { type: 'boolean', default: false },
     supergraph: { type: 'boolean', default: false },
     rolling: { type: 'boolean', default: false },
@@ -160,8 +161,10 @@ async function profileGateway(emulator: ServerProcess): Promise<{ files: string[
     ['--cpu-prof', `--cpu-prof-dir=${directory}`],
   );
   const before = new Set(readdirSync(directory));
-  const projected = CASES.find((c) => c.name === 'gateway-projected')!;
-  const target: Target = { spec: projected, server: profiled, emulator, request: projected.request(profiled) };
+  const profiledCase = CASES.find((c) => c.name === flags['profile-case'] && c.server === 'gateway');
+  if (!profiledCase) throw new Error(`--profile-case: "${flags['profile-case']}" is not a case of the default gateway`);
+  const target: Target = { spec: profiledCase, server: profiled, emulator, request: profiledCase.request(profiled) };
+  await checkAnswer(target);
   const curve = await warmUp(target, WARMUP, CONNECTIONS);
   const warmedAfterMs = Date.now() - spawned;
   await measureSlice(target, DURATION, CONNECTIONS);
@@ -169,7 +172,7 @@ async function profileGateway(emulator: ServerProcess): Promise<{ files: string[
   const files = readdirSync(directory)
     .filter((file) => !before.has(file) && file.endsWith('.cpuprofile'))
     .map((file) => join('.bench/profile', file));
-  printWarmup({ 'gateway-projected (cold)': curve });
+  printWarmup({ [`${profiledCase.name} (cold)`]: curve });
   console.log(
     `\nWhere the gateway's CPU goes after the warm-up (the first ${fixed(warmedAfterMs / 1000, 1)} s skipped):`,
   );
