@@ -48,6 +48,7 @@ export const SERVERS = {
   gateway: { script: 'dist/src/main.js', env: gateway() },
   'gateway-silent': { script: 'dist/src/main.js', env: gateway({ LOG_LEVEL: 'silent' }) },
   'gateway-full': { script: 'dist/src/main.js', env: gateway({ PROJECTION: 'false' }) },
+  'gateway-no-cache': { script: 'dist/src/main.js', env: gateway({ ENTITY_CACHE: 'off' }) },
 } satisfies Record<string, ServerSpec>;
 
 export type ServerName = keyof typeof SERVERS | 'emulator';
@@ -147,6 +148,15 @@ export const CASES: BenchCase[] = [
     name: 'gateway-trusted',
     what: 'the same selection sent by id (SwitchTenantTokens from the trusted-documents manifest), on the precompiled path',
     server: 'gateway',
+    request: graphql({ documentId: TRUSTED_ID, variables: { tenantId: 100002 } }),
+    correct: projectedAnswer,
+    upstream: true,
+    fastPath: true,
+  },
+  {
+    name: 'gateway-trusted-no-cache',
+    what: 'gateway-trusted with ENTITY_CACHE=off: what seeding the entity cache from each switch costs',
+    server: 'gateway-no-cache',
     request: graphql({ documentId: TRUSTED_ID, variables: { tenantId: 100002 } }),
     correct: projectedAnswer,
     upstream: true,
