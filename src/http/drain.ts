@@ -7,9 +7,9 @@
  *      every answer now carries `Connection: close`, so keep-alive pools (nginx's upstream
  *      keepalive, kube-proxy's conntrack-pinned clients) give up their connections to this replica
  *      after their current request, closed by the client's side, never raced by ours;
- *   3. once no connection has arrived for LISTENER_QUIET_MS (a late balancer's are still served, at
- *      most until half the grace period), it stops accepting connections and closes the idle ones
- *      (nobody should be using them by now);
+ *   3. once neither a connection nor a request has arrived for LISTENER_QUIET_MS (a late balancer's
+ *      are still served, at most until half the grace period), it stops accepting connections and
+ *      closes the idle ones (nobody should be using them by now);
  *   4. in-flight requests get up to `graceMs` to finish; then every connection left is closed.
  *
  * Nothing here looks at Kibo: a Kibo outage must not take every replica out of rotation at once.
@@ -27,24 +27,26 @@ export interface DrainTimings {
 }
 
 /**
- * After the delay, the listener stays open until no connection has arrived for this long: a balancer
- * slower than the delay still has its connections served rather than refused or reset.
+ * After the delay, the listener stays open until neither a connection nor a request has arrived for
+ * this long: a balancer slower than the delay still has its connections served rather than refused
+ * or reset, and its idle kept-alive ones are not closed while it is still using them.
  */
 export const LISTENER_QUIET_MS = 250;
 
 export class Drain {
   #draining = false;
   #sequence: Promise<void> | undefined;
-  #connectionsAccepted = 0;
-  #lastConnectionAt = 0;
+  /** New connections, and requests while draining: what says a balancer is still sending here. */
+  #arrivals = 0;
+  #lastArrivalAt = 0;
 
   constructor(
     private readonly server: Server,
     private readonly logger: Logger,
   ) {
     server.on('connection', () => {
-      this.#connectionsAccepted++;
-      this.#lastConnectionAt = performance.now();
+      this.#arrivals++;
+      this.#lastArrivalAt = performance.now();
     });
   }
 
@@ -57,7 +59,11 @@ export class Drain {
    * `Connection: close` (Node then closes the socket once it is sent). True when it answered.
    */
   intercept(request: IncomingMessage, response: ServerResponse): boolean {
-    if (this.#draining) response.setHeader('connection', 'close');
+    if (this.#draining) {
+      response.setHeader('connection', 'close');
+      this.#arrivals++;
+      this.#lastArrivalAt = performance.now();
+    }
     const url = request.url ?? '';
     const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url;
     if (path !== READY_PATH) return false;
@@ -107,19 +113,19 @@ export class Drain {
   }
 
   /**
-   * Resolves once the listener has accepted no connection for LISTENER_QUIET_MS, or at `limit`
-   * (`performance.now()`): closing it while a balancer still sends would refuse its connections, and
-   * reset those the kernel holds in the listen queue (a 502 for a POST at nginx). Each check runs
+   * Resolves once no connection or request has arrived for LISTENER_QUIET_MS, or at `limit`
+   * (`performance.now()`): closing while a balancer still sends would refuse its connections, reset
+   * those the kernel holds in the listen queue and close kept-alive ones it is about to use (each a
+   * 502 for a POST at nginx). Each check runs
    * after a poll of the event loop: timers run before it, so after a stall (a CPU-starved replica)
    * the queue may hold connections that only the next poll accepts.
    */
   async #quietListener(limit: number): Promise<void> {
     for (;;) {
-      const accepted = this.#connectionsAccepted;
+      const arrivals = this.#arrivals;
       await afterPoll();
-      const quietFor = performance.now() - this.#lastConnectionAt;
-      if ((accepted === this.#connectionsAccepted && quietFor >= LISTENER_QUIET_MS) || performance.now() >= limit)
-        return;
+      const quietFor = performance.now() - this.#lastArrivalAt;
+      if ((arrivals === this.#arrivals && quietFor >= LISTENER_QUIET_MS) || performance.now() >= limit) return;
       await sleep(Math.max(1, LISTENER_QUIET_MS - quietFor));
     }
   }

@@ -302,6 +302,33 @@ describe('the drain sequence', () => {
     }
   });
 
+  it('a balancer still using its kept-alive connections after the delay has each request served before they are closed', async () => {
+    const stack = await drainingStack(5_000);
+    const pool = Array.from({ length: 4 }, () => connection(stack.gateway.url));
+    try {
+      // Kept alive from before the drain, idle since: a balancer's pool that has not noticed.
+      for (const { client } of pool) await (await switchTenant(client)).body.dump();
+      const drained = stack.gateway.drain();
+      await sleep(DELAY_MS - 100);
+      // One request every 100 ms across the end of the delay, each on a connection idle until then.
+      const answers: Array<number | string> = [];
+      for (const { client } of pool) {
+        answers.push(
+          await switchTenant(client).then(
+            async (response) => (await response.body.dump(), response.statusCode),
+            (error: { code?: string }) => error.code ?? 'error',
+          ),
+        );
+        await sleep(100);
+      }
+      expect(answers).toEqual([200, 200, 200, 200]);
+      await drained;
+    } finally {
+      await Promise.all(pool.map(({ client }) => client.destroy()));
+      await stack.close();
+    }
+  });
+
   it('drain() called twice runs one sequence', async () => {
     const stack = await drainingStack(1_000);
     try {
