@@ -36,7 +36,10 @@ export const LISTENER_QUIET_MS = 250;
 export class Drain {
   #draining = false;
   #sequence: Promise<void> | undefined;
-  /** New connections, and requests while draining: what says a balancer is still sending here. */
+  /**
+   * New connections and requests: what says a balancer is still sending here. Requests before the
+   * drain count too: with no delay, the balancer's traffic of the moment is what keeps it open.
+   */
   #arrivals = 0;
   #lastArrivalAt = 0;
 
@@ -59,11 +62,9 @@ export class Drain {
    * `Connection: close` (Node then closes the socket once it is sent). True when it answered.
    */
   intercept(request: IncomingMessage, response: ServerResponse): boolean {
-    if (this.#draining) {
-      response.setHeader('connection', 'close');
-      this.#arrivals++;
-      this.#lastArrivalAt = performance.now();
-    }
+    this.#arrivals++;
+    this.#lastArrivalAt = performance.now();
+    if (this.#draining) response.setHeader('connection', 'close');
     const url = request.url ?? '';
     const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url;
     if (path !== READY_PATH) return false;

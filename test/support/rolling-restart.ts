@@ -248,6 +248,11 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
       watching = false;
       await controller;
     });
+    /** Resolves once the controller has taken `port` out of nginx's list after `since` (at most a minute). */
+    const outOfRotation = async (port: number, since: number) => {
+      const deadline = since + 60_000;
+      while ((removedAt.get(port) ?? 0) < since && Date.now() < deadline) await sleep(20);
+    };
 
     const rolling = emptyCounts();
     const killCounts = emptyCounts();
@@ -280,11 +285,14 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
           }
         }
         const exitCode = await exited;
+        const exitMs = Date.now() - t1;
+        // With a short drain delay the old replica may be gone before the controller's next poll.
+        await outOfRotation(old.port, t1);
         live.delete(old);
         replicas[index] = next;
         details.push({
           readyMs,
-          exitMs: Date.now() - t1,
+          exitMs,
           exitCode,
           saw503,
           outOfRotationMs: (removedAt.get(old.port) ?? Number.POSITIVE_INFINITY) - t1,
@@ -307,8 +315,7 @@ export async function runRollingRestart(options: RollingOptions): Promise<Rollin
       const killedAt = Date.now();
       victim.child.kill('SIGKILL');
       await victim.stop();
-      const deadline = killedAt + 60_000;
-      while ((removedAt.get(victim.port) ?? 0) < killedAt && Date.now() < deadline) await sleep(20);
+      await outOfRotation(victim.port, killedAt);
       const outOfRotationMs = (removedAt.get(victim.port) ?? Number.POSITIVE_INFINITY) - killedAt;
       live.delete(victim);
       await sleep(1_000);
