@@ -13,7 +13,7 @@
  * body is read, Yoga gets it handed over with the request, as a body already read.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { execute, getOperationAST, getVariableValues, type ExecutionResult, type GraphQLError } from 'graphql';
+import { execute, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { GraphQLParams } from 'graphql-yoga';
 import {
   ANSWER_CACHE_CONTROL,
@@ -102,18 +102,7 @@ export class TrustedPath {
   ): Promise<void> {
     const { serving, limits } = this.options;
     const persisted = persistedRequestOf(body, serving);
-    // Variables are coerced here only to decide: execution coerces them again from the raw values.
-    const operation = persisted && getOperationAST(persisted.entry.document);
-    if (
-      !persisted ||
-      !operation ||
-      getVariableValues(serving.schema, operation.variableDefinitions ?? [], persisted.variables ?? {}, {
-        maxErrors: 1,
-      }).errors
-    )
-      return this.handOver(request, response, body);
-    this.options.metrics?.recordTrustedPath('served');
-    if (this.notesOperations) noteOperationName(request, persisted.operationName);
+    if (!persisted) return this.handOver(request, response, body);
 
     const view = requestView(request, response);
     const context = createRequestContext(serving.settings, view);
@@ -128,8 +117,10 @@ export class TrustedPath {
       serving.prepared.callsOf(document),
     );
     let result: ExecutionResult;
-    if (refusal) result = refusal;
-    else {
+    if (refusal) {
+      this.served(request, persisted);
+      result = refusal;
+    } else {
       const execution = execute({
         schema: serving.schema,
         document,
@@ -137,9 +128,12 @@ export class TrustedPath {
         variableValues: persisted.variables,
         operationName: persisted.operationName,
       });
+      // graphql-js answers at once and without data only when the variables do not coerce (nothing has
+      // run): Yoga words and codes that refusal. Coercing them here first would coerce them twice.
+      if (!(execution instanceof Promise) && !('data' in execution)) return this.handOver(request, response, body);
+      this.served(request, persisted);
       // In Yoga's order: the deadline around execution, then the answer budget, then masking. (Yoga's
-      // input codes apply to results without data, which only variables that do not coerce produce:
-      // those were handed to Yoga.)
+      // input codes apply to results without data, which only variables that do not coerce produce.)
       result = withinAnswerBudget(await withDeadline(execution, limits.maxExecutionMs, context), context);
       if (result.errors) result = { ...result, errors: result.errors.map((error) => this.masked(error)) };
     }
@@ -163,6 +157,12 @@ export class TrustedPath {
     answerHeaders['cache-control'] = ANSWER_CACHE_CONTROL;
     response.writeHead(status, answerHeaders);
     response.end(json);
+  }
+
+  /** Counts the request as served here, and names its operation for the listener's log line. */
+  private served(request: IncomingMessage, persisted: PersistedRequest): void {
+    this.options.metrics?.recordTrustedPath('served');
+    if (this.notesOperations) noteOperationName(request, persisted.operationName);
   }
 
   /** Yoga's masking, with the original logged as Yoga logs it. */
