@@ -40,6 +40,8 @@ export interface TrustedDocumentsConfig {
    * document are served on the Node request directly (`http/trusted-path.ts`) instead of through Yoga.
    */
   fastPath: boolean;
+  /** OpenTelemetry tracing from the standard OTEL_* variables; undefined (no endpoint) loads no SDK. */
+  tracing: TracingConfig | undefined;
 }
 
 /** The private entity cache for `_entities` (src/cache/). */
@@ -55,6 +57,29 @@ export interface EntityCacheConfig {
   /** How long a Redis command may take before the request goes on without it. */
   redisTimeoutMs: number;
 }
+
+/** The OTEL_* variables that decide what is traced and where it goes, validated like the rest. */
+export interface TracingConfig {
+  /** Full OTLP/HTTP traces URL (…/v1/traces). */
+  endpoint: string;
+  protocol: 'http/protobuf' | 'http/json';
+  serviceName: string;
+  /** From OTEL_RESOURCE_ATTRIBUTES, percent-decoded; `service.name` there yields to OTEL_SERVICE_NAME. */
+  resourceAttributes: Record<string, string>;
+  sampler: TraceSampler;
+  /** The ratio of the `*traceidratio` samplers, 0 to 1. */
+  samplerRatio: number;
+}
+
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type TraceSampler = (typeof TRACE_SAMPLERS)[number];
 
 export interface OperationLimits {
   maxDepth: number;
@@ -174,6 +199,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       redisUrl: redisUrl(env, 'ENTITY_CACHE_REDIS_URL'),
       redisTimeoutMs: integer(env, 'ENTITY_CACHE_REDIS_TIMEOUT_MS', 100, { min: 1, max: 10_000 }),
     },
+    tracing: tracing(env),
   };
 }
 
@@ -291,4 +317,75 @@ function cookieName(env: Env, name: string): string | undefined {
       `must not start with __Host- (browsers require Path=/ for it; the cookie is Path=/graphql), got "${raw}"`,
     );
   return raw;
+}
+
+/**
+ * Tracing as the OpenTelemetry SDK environment specification defines its variables: on when an OTLP
+ * endpoint is set (and neither OTEL_SDK_DISABLED nor OTEL_TRACES_EXPORTER=none says otherwise).
+ * Exporter details (headers, timeout, compression) and OTEL_BSP_* are read by the SDK itself.
+ */
+function tracing(env: Env): TracingConfig | undefined {
+  const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  const baseEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if (!tracesEndpoint && !baseEndpoint) return undefined;
+  if (boolean(env, 'OTEL_SDK_DISABLED', false)) return undefined;
+  const exporter = oneOf(env, 'OTEL_TRACES_EXPORTER', ['otlp', 'none'] as const, 'otlp');
+  if (exporter === 'none') return undefined;
+
+  // The signal-specific URL is used as given; the base one gets the signal's path appended.
+  const endpoint = tracesEndpoint
+    ? httpUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
+    : `${httpUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT').replace(/\/+$/, '')}/v1/traces`;
+  const protocolVariable = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim()
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const sampler = oneOf(env, 'OTEL_TRACES_SAMPLER', TRACE_SAMPLERS, 'parentbased_always_on');
+  return {
+    endpoint,
+    protocol: oneOf(env, protocolVariable, ['http/protobuf', 'http/json'] as const, 'http/protobuf'),
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || 'kibo-auth-gateway',
+    resourceAttributes: keyValueList(env, 'OTEL_RESOURCE_ATTRIBUTES'),
+    sampler,
+    samplerRatio: sampler.endsWith('traceidratio') ? ratio(env, 'OTEL_TRACES_SAMPLER_ARG') : 1,
+  };
+}
+
+function httpUrl(env: Env, name: string): string {
+  const raw = env[name]!.trim();
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute URL such as http://localhost:4318, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(name, `must use http or https (OTLP over HTTP), got "${url.protocol}"`);
+  return raw;
+}
+
+/** OTEL_TRACES_SAMPLER_ARG for the ratio samplers: a number from 0 to 1, 1 when unset. */
+function ratio(env: Env, name: string): number {
+  const raw = env[name]?.trim();
+  if (!raw) return 1;
+  const value = Number(raw);
+  if (!/^\d*\.?\d+$/.test(raw) || value > 1) throw new ConfigError(name, `must be a number from 0 to 1, got "${raw}"`);
+  return value;
+}
+
+/** `key1=value1,key2=value2`, values percent-encoded (W3C Baggage octets), as the spec writes them. */
+function keyValueList(env: Env, name: string): Record<string, string> {
+  const raw = env[name]?.trim();
+  const result: Record<string, string> = {};
+  if (!raw) return result;
+  for (const entry of raw.split(',')) {
+    const separator = entry.indexOf('=');
+    const key = entry.slice(0, separator).trim();
+    if (separator < 1 || !key) throw new ConfigError(name, `entries must be key=value, got "${entry.trim()}"`);
+    try {
+      result[key] = decodeURIComponent(entry.slice(separator + 1).trim());
+    } catch {
+      throw new ConfigError(name, `the value of "${key}" is not valid percent-encoding`);
+    }
+  }
+  return result;
 }

@@ -39,6 +39,7 @@ import {
 } from './trusted-documents/manifest.js';
 import { PreparedDocuments } from './trusted-documents/prepare.js';
 import { SCHEMA_FOLDER } from './schema-folder.js';
+import type { Tracing } from './telemetry/tracing.js';
 
 export interface YogaAppOptions {
   kibo: KiboClient;
@@ -54,6 +55,8 @@ export interface YogaAppOptions {
   trustedDocuments: TrustedDocumentsConfig;
   /** Headers GraphiQL opens with; the embedded emulator's demo identity in development. */
   graphiqlHeaders?: Record<string, string> | undefined;
+  /** Present only when tracing is on: its plugin goes first, so its spans wrap the whole pipeline. */
+  tracing?: Pick<Tracing, 'yogaPlugins' | 'traceFields'> | undefined;
 }
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -141,9 +144,11 @@ export function createGatewayApp(options: YogaAppOptions): GatewayApp {
       )),
     context: ({ request }) => createRequestContext(settings, request),
     logging: yogaLogger(options.logger),
-    // The request pipeline, in order: HTTP-level refusals, then the document's shape, then what
-    // executing it would cost Kibo, then the answer's codes and headers, then the log line.
+    // The request pipeline, in order: the trace around it all (when on), HTTP-level refusals, then
+    // the document's shape, then what executing it would cost Kibo, then the answer's codes and
+    // headers, then the log line.
     plugins: [
+      ...(options.tracing?.yogaPlugins ?? []),
       ...useCors({ origins: browser.corsOrigins }),
       ...(browser.graphiql ? [useGraphiQLAssets()] : []),
       useSafeRequestParsing(),
@@ -163,7 +168,7 @@ export function createGatewayApp(options: YogaAppOptions): GatewayApp {
       useClientSafeErrors(),
       useRefreshTokenCookie(),
       useNoStore(),
-      useRequestLogging({ logger: options.logger }),
+      useRequestLogging({ logger: options.logger, traceFields: options.tracing?.traceFields }),
     ],
   });
   validateOnce(yoga, trusted);

@@ -3,6 +3,7 @@
  * runs it when no KIBO_BASE_URL is given, tests run it to see exactly what the gateway sends, and
  * the benchmark measures against it.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KiboTenant, KiboTicket } from '../kibo/types.js';
@@ -33,6 +34,7 @@ export interface EmulatorOptions {
 }
 
 export const STATS_PATH = '/__emulator/stats';
+export const CORRELATION_HEADER = 'x-vol-correlation';
 
 /**
  * Clients that share one emulator (several test stacks) each take a base URL of their own,
@@ -59,6 +61,10 @@ export interface ReceivedRequest {
   status: number;
   /** The client went away before the answer was complete (an abort or a timeout). */
   clientAborted: boolean;
+  /** The `x-vol-correlation` id this answer carried. */
+  correlationId: string;
+  /** The W3C `traceparent` the request carried, if any. */
+  traceparent: string | null;
 }
 
 export interface RunningEmulator {
@@ -85,6 +91,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const client = CLIENT_PATH.exec(url.pathname);
     if (client) url.pathname = client[2]!;
     if (options.exposeStats && url.pathname === STATS_PATH) return sendJson(response, 200, stats);
+    // Kibo puts a correlation id on every answer, errors and faults included; set here, every
+    // reply path (writeHead included) sends it.
+    const correlationId = randomBytes(16).toString('hex');
+    response.setHeader(CORRELATION_HEADER, correlationId);
+    const traceparent = request.headers.traceparent;
     const record: ReceivedRequest = {
       method: request.method ?? '',
       client: client ? client[1]! : null,
@@ -94,6 +105,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       hadAuthorization: request.headers.authorization !== undefined,
       status: 0,
       clientAborted: false,
+      correlationId,
+      traceparent: typeof traceparent === 'string' ? traceparent : null,
     };
     received.push(record);
     if (received.length > historySize) received.shift();

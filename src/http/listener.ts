@@ -48,11 +48,20 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, logger } = options;
   const metrics = config.metrics ? new GatewayMetrics() : undefined;
-  const kibo = new KiboClient(options.kiboBaseUrl, config.upstream, (event) => {
-    logger.debug({ upstream: event }, 'kibo call');
-    metrics?.recordUpstreamCall(event);
-    options.onUpstreamCall?.(event);
-  });
+  // Loaded only when configured: with tracing off, no OpenTelemetry module is ever imported.
+  const tracing = config.tracing
+    ? await (await import('../telemetry/tracing.js')).startTracing(config.tracing, logger)
+    : undefined;
+  const kibo = new KiboClient(
+    options.kiboBaseUrl,
+    config.upstream,
+    (event) => {
+      logger.debug({ upstream: event }, 'kibo call');
+      metrics?.recordUpstreamCall(event);
+      options.onUpstreamCall?.(event);
+    },
+    tracing?.kiboObserver,
+  );
   const entityCache = config.entityCache.enabled
     ? await EntityCache.create({
         ttlSeconds: config.entityCache.ttlSeconds,
@@ -74,6 +83,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     refreshTokenCookie: config.refreshTokenCookie,
     trustedDocuments: config.trustedDocuments,
     graphiqlHeaders: options.graphiqlHeaders,
+    tracing,
   });
   const yoga = app.yoga;
   const trustedPath = fastPathFor(config, app, logger, metrics);
@@ -109,7 +119,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     (stopped ??= drain
       .run({ drainDelayMs: config.shutdownDrainDelayMs, graceMs: config.shutdownGraceMs, ...timings })
       .then(() => kibo.close())
-      .then(() => entityCache?.close()));
+      .then(() => entityCache?.close())
+      // The last spans are still in the batch: flush them before the process goes.
+      .then(() => tracing?.shutdown()));
 
   return {
     url,

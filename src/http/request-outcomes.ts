@@ -14,7 +14,8 @@ import type { ErrorCode } from '../error-codes.js';
 import { GRAPHQL_PATH, HEALTH_PATH } from '../paths.js';
 import { requestLineLogger, type Logger } from '../telemetry/logger.js';
 import { METRICS_PATH, type GatewayMetrics } from '../telemetry/metrics.js';
-import { notedOperationName } from '../telemetry/request-notes.js';
+import { notedFields } from '../telemetry/request-notes.js';
+import { assignRequestId } from '../telemetry/request-id.js';
 import { sendRefusal, type Refusal } from './refusal.js';
 
 /** nginx's code for "the client closed the request", which Node has no name for. */
@@ -59,6 +60,7 @@ export class RequestOutcomes {
   /** Watches one request to its end; `refusal` when the listener answered it itself. */
   track(request: IncomingMessage, response: ServerResponse, refusal?: Refusal): void {
     const started = performance.now();
+    const requestId = assignRequestId(request, response);
     const socket = request.socket;
     this.inFlight.set(socket, response);
     response.once('close', () => {
@@ -75,12 +77,13 @@ export class RequestOutcomes {
       // Probes are not worth a line each; a refused or broken one is.
       if (path === HEALTH_PATH && status < 400) return;
       this.write(status, {
+        requestId,
         method: request.method,
         path: LOGGED_PATHS.has(path) ? path : '(other)',
         status,
         ...(refusal && { code: refusal.code }),
         ...(cutShort && { cutShort: status === CLIENT_CLOSED_REQUEST ? 'client closed' : 'timed out' }),
-        operationName: notedOperationName(request),
+        ...notedFields(request),
         durationMs: Math.round((performance.now() - started) * 100) / 100,
       });
     });

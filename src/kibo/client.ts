@@ -25,6 +25,8 @@ export interface RefreshTicketCall {
   refreshToken: string;
   /** The GraphQL request's signal: when the client goes away, so does the upstream call. */
   signal?: CallerSignal | undefined;
+  /** Told how this call went (the request's log line reads Kibo's correlation id from it). */
+  onDone?: ((event: UpstreamCallEvent) => void) | undefined;
 }
 
 /** What one upstream exchange cost, for logs and the benchmark; never carries credentials. */
@@ -36,11 +38,28 @@ export interface UpstreamCallEvent {
   durationMs: number;
   /** Sent a second time after its kept-alive connection was lost before any answer. */
   retried?: boolean;
+  /** Kibo's own `errorCode` when it answered with one. */
+  kiboErrorCode: string | undefined;
+  /** Kibo's `x-vol-correlation` answer header (what Kibo support asks for), when well-formed. */
+  correlationId: string | undefined;
+}
+
+/**
+ * Watches each call from before it is sent to its end (tracing). Without one, a call pays nothing.
+ * `headers` are added to the request (trace context); `end` gets the call's event.
+ */
+export interface UpstreamCallObserver {
+  start(call: { method: 'PUT'; pathTemplate: string; tenantId: number }): {
+    headers: Record<string, string>;
+    end(event: UpstreamCallEvent): void;
+  };
 }
 
 /** The operation's path in the spec (typed against the generated paths), under the server's `/api`. */
 const SPEC_TICKET_PATH: keyof paths = '/platform/adminuser/authtickets/tenants';
 export const TICKET_PATH = `/api${SPEC_TICKET_PATH}`;
+/** Kibo's ids are 32 hex digits; anything else is bounded to safe characters or dropped. */
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export class KiboClient {
   private readonly pool: Pool;
@@ -55,6 +74,7 @@ export class KiboClient {
     baseUrl: string,
     private readonly config: UpstreamConfig,
     private readonly onCall?: (event: UpstreamCallEvent) => void,
+    private readonly observer?: UpstreamCallObserver,
   ) {
     const url = new URL(baseUrl);
     this.ticketPath = `${url.pathname.replace(/\/+$/, '')}${TICKET_PATH}`;
@@ -71,16 +91,24 @@ export class KiboClient {
       code: undefined,
       responseBytes: 0,
       durationMs: 0,
+      kiboErrorCode: undefined,
+      correlationId: undefined,
     };
+    const observed = this.observer?.start({ method: 'PUT', pathTemplate: TICKET_PATH, tenantId: call.tenantId });
     try {
-      return await this.exchange(call, started, event);
+      return await this.exchange(call, started, event, observed?.headers);
     } catch (error) {
       const failure = error instanceof KiboError ? error : classify(error, call.signal);
       event.code = failure.code;
+      event.kiboErrorCode = failure.details.kiboErrorCode;
+      // An error that came from Kibo's answer carries the id Kibo support can look up.
+      if (event.correlationId) failure.details.correlationId = event.correlationId;
       throw scrubbed(failure, [call.authorization, call.refreshToken]);
     } finally {
       event.durationMs = performance.now() - started;
       this.onCall?.(event);
+      call.onDone?.(event);
+      observed?.end(event);
     }
   }
 
@@ -102,7 +130,12 @@ export class KiboClient {
    * and that expires on its own. A request that failed on a fresh connection, or after any byte of an
    * answer, is not sent again: there Kibo may have worked on it, and the failure is reported.
    */
-  private async exchange(call: RefreshTicketCall, started: number, event: UpstreamCallEvent): Promise<KiboTicket> {
+  private async exchange(
+    call: RefreshTicketCall,
+    started: number,
+    event: UpstreamCallEvent,
+    extraHeaders: Record<string, string> | undefined,
+  ): Promise<KiboTicket> {
     for (let attempt = 1; ; attempt++) {
       if (call.signal?.aborted) throw new CallerGone();
       const exchange = new TicketExchange(
@@ -111,7 +144,7 @@ export class KiboClient {
         this.config.maxResponseBytes,
       );
       try {
-        return await this.attempt(exchange, call, event);
+        return await this.attempt(exchange, call, event, extraHeaders);
       } catch (error) {
         if (attempt > 1 || !exchange.lostOnKeptAliveConnection || performance.now() >= exchange.deadline) throw error;
         event.retried = true;
@@ -123,18 +156,21 @@ export class KiboClient {
     exchange: TicketExchange,
     call: RefreshTicketCall,
     event: UpstreamCallEvent,
+    extraHeaders: Record<string, string> | undefined,
   ): Promise<KiboTicket> {
     this.sweep.track(exchange);
+    const headers: Record<string, string> = {
+      authorization: call.authorization,
+      'content-type': 'application/json',
+      accept: 'application/json, text/json;q=0.9, text/plain;q=0.8',
+    };
+    if (extraHeaders) Object.assign(headers, extraHeaders);
     try {
       this.pool.dispatch(
         {
           method: 'PUT',
           path: `${this.ticketPath}?tenantId=${call.tenantId}${this.querySuffixes.for(call.responseFields)}`,
-          headers: {
-            authorization: call.authorization,
-            'content-type': 'application/json',
-            accept: 'application/json, text/json;q=0.9, text/plain;q=0.8',
-          },
+          headers,
           body: JSON.stringify({ refreshToken: call.refreshToken }),
         },
         exchange,
@@ -150,6 +186,8 @@ export class KiboClient {
       throw kiboStatusError(response.status, details);
     } finally {
       this.sweep.untrack(exchange);
+      // Whatever became of the body, an answer that arrived names itself.
+      event.correlationId = correlationId(exchange.answerHeaders['x-vol-correlation'], call);
     }
   }
 }
@@ -199,6 +237,20 @@ export function ticketQueryLength(responseFields: string): number {
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Kibo's correlation id, if it is one: bounded, safe characters, and never a credential echoed back. */
+function correlationId(value: string | string[] | undefined, call: RefreshTicketCall): string | undefined {
+  const id = header(value);
+  if (id === undefined || !CORRELATION_ID.test(id)) return undefined;
+  return containsSecret(id, [call.authorization, call.refreshToken]) ? undefined : id;
+}
+
+function containsSecret(text: string, secrets: string[]): boolean {
+  return secrets.some((secret) => {
+    const bare = secret.replace(/^Bearer\s+/i, '');
+    return bare.length >= 4 && text.includes(bare);
+  });
 }
 
 function parseTicket(text: string): KiboTicket {

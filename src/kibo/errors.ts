@@ -16,6 +16,8 @@ export interface KiboErrorDetails {
   kiboMessage?: string;
   /** From `Retry-After` on a 429, in seconds. */
   retryAfterSeconds?: number;
+  /** Kibo's `x-vol-correlation` of the answer this error came from. */
+  correlationId?: string;
 }
 
 export class KiboError extends Error {

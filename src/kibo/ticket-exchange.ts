@@ -86,6 +86,11 @@ export class TicketExchange implements Dispatcher.DispatchHandler {
     this.fail(reason);
   }
 
+  /** The answer's headers once they arrived (`{}` before), whatever became of its body. */
+  get answerHeaders(): IncomingHttpHeaders {
+    return this.headers;
+  }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     starting = this;

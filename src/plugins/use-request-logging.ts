@@ -1,24 +1,43 @@
 /**
- * Names the operation in the request's log line. The line itself is written by the listener when the
- * response closes (`http/request-outcomes.ts`), so it tells what the client really got; the listener
- * cannot see GraphQL parameters, so this plugin notes the operation name (capped) for it.
+ * What the GraphQL pipeline adds to the request's log line. The line itself is written by the
+ * listener when the response closes (`http/request-outcomes.ts`), so it tells what the client really
+ * got; the listener cannot see GraphQL parameters, the trace or Kibo's answers, so this plugin notes,
+ * for it: the operation name (capped), the trace and span ids (when tracing is on) and the
+ * correlation ids of the request's Kibo calls. Never headers, variables or bodies.
  */
 import type { Plugin } from 'graphql-yoga';
-import type { Logger } from '../telemetry/logger.js';
-import { noteOperationName } from '../telemetry/request-notes.js';
+import type { GatewayContext } from '../requests/context.js';
+import type { Logger, TraceLogFields } from '../telemetry/logger.js';
+import { noteKiboCorrelationIds, noteOperationName, noteTrace } from '../telemetry/request-notes.js';
 
 export interface RequestLoggingOptions {
-  /** Request lines go out at `info` and above; below that level the plugin does nothing at all. */
+  /** Request lines go out at `warn` and above; below that level the plugin does nothing at all. */
   logger: Logger;
+  /** The request's trace and span ids; given only when tracing is on (undefined: no trace fields). */
+  traceFields?: ((request: Request) => TraceLogFields | undefined) | undefined;
 }
 
-export function useRequestLogging({ logger }: RequestLoggingOptions): Plugin {
+/** The Node request, as the Node adapter hands it to Yoga in the server context. */
+const nodeRequestOf = (serverContext: unknown) => (serverContext as { req?: object } | undefined)?.req;
+
+export function useRequestLogging({ logger, traceFields }: RequestLoggingOptions): Plugin {
   if (!logger.isLevelEnabled('warn')) return {};
   return {
     onParams({ params, context }) {
-      // The Node request, as the Node adapter hands it to Yoga in the server context.
-      const nodeRequest = (context as { req?: object }).req;
+      const nodeRequest = nodeRequestOf(context);
       if (nodeRequest) noteOperationName(nodeRequest, params.operationName);
     },
+    onExecute({ args }) {
+      const context = args.contextValue as Partial<GatewayContext> & { req?: object };
+      // The list fills as the calls complete; the line reads it when the response closes.
+      if (context.req && context.kiboCorrelationIds) noteKiboCorrelationIds(context.req, context.kiboCorrelationIds);
+    },
+    ...(traceFields && {
+      onResponse({ request, serverContext }) {
+        const nodeRequest = nodeRequestOf(serverContext);
+        const fields = traceFields(request);
+        if (nodeRequest && fields) noteTrace(nodeRequest, fields);
+      },
+    }),
   };
 }

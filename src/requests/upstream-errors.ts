@@ -6,12 +6,19 @@ import { KiboError } from '../kibo/errors.js';
 export function toGraphQLError(error: unknown): Error {
   // Anything else is a bug of ours: rethrown as is, Yoga masks it as "Unexpected error."
   if (!(error instanceof KiboError)) return error instanceof Error ? error : new Error(String(error));
-  const { status, kiboErrorCode, kiboMessage, retryAfterSeconds } = error.details;
+  const { status, kiboErrorCode, kiboMessage, retryAfterSeconds, correlationId } = error.details;
   return createGraphQLError(error.message, {
     extensions: {
       code: error.code,
       ...(retryAfterSeconds !== undefined && { retryAfter: retryAfterSeconds }),
-      ...(status !== undefined && { kibo: { status, errorCode: kiboErrorCode ?? null, message: kiboMessage ?? null } }),
+      ...((status !== undefined || correlationId !== undefined) && {
+        kibo: {
+          status: status ?? null,
+          errorCode: kiboErrorCode ?? null,
+          message: kiboMessage ?? null,
+          correlationId: correlationId ?? null,
+        },
+      }),
     },
   });
 }

@@ -51,6 +51,12 @@ const LOG_FLUSH_INTERVAL_MS = 1000;
 
 export type { Logger };
 
+/** The ids of a request's server span, as log fields (tracing on). */
+export interface TraceLogFields {
+  trace_id: string;
+  span_id: string;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,

@@ -18,14 +18,18 @@ export function spawnMain(env: Record<string, string>): ChildProcess {
   });
 }
 
-export async function startMain(env: Record<string, string>, children: ChildProcess[]): Promise<MainProcess> {
+export async function startMain(
+  env: Record<string, string>,
+  children: ChildProcess[],
+  startTimeoutMs = 15_000,
+): Promise<MainProcess> {
   const child = spawnMain(env);
   children.push(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const announced = /GraphiQL is at http:\/\/localhost:(\d+)/;
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + startTimeoutMs;
   while (!announced.test(output)) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`gateway did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
