@@ -28,6 +28,8 @@ export interface GatewayConfig {
   refreshTokenCookie: string | undefined;
   trustedDocuments: TrustedDocumentsConfig;
   entityCache: EntityCacheConfig;
+  /** OpenTelemetry tracing from the standard OTEL_* variables; undefined (no endpoint) loads no SDK. */
+  tracing: TracingConfig | undefined;
 }
 
 export interface TrustedDocumentsConfig {
@@ -40,8 +42,6 @@ export interface TrustedDocumentsConfig {
    * document are served on the Node request directly (`http/trusted-path.ts`) instead of through Yoga.
    */
   fastPath: boolean;
-  /** OpenTelemetry tracing from the standard OTEL_* variables; undefined (no endpoint) loads no SDK. */
-  tracing: TracingConfig | undefined;
 }
 
 /** The private entity cache for `_entities` (src/cache/). */
