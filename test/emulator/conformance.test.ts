@@ -212,6 +212,8 @@ describe('refusals, each with a Kibo-style error body', () => {
         hadAuthorization: true,
         status: 200,
         clientAborted: false,
+        correlationId: expect.stringMatching(/^[0-9a-f]{32}$/),
+        traceparent: null,
       },
     ]);
   });
@@ -228,5 +230,16 @@ describe('refusals, each with a Kibo-style error body', () => {
     );
     expect(await response.body.json()).toEqual({ tenant: { id: 100005 } });
     expect(emulator.received).toMatchObject([{ client: 'stack-a', path: REFRESH_TICKET_PATH, status: 200 }]);
+  });
+
+  it('puts a fresh x-vol-correlation on every answer, errors included, as Kibo does', async () => {
+    const answers = await Promise.all([
+      refresh({ tenantId: '100005' }),
+      refresh({ tenantId: '999999' }),
+      refresh({ tenantId: '100005' }, { bearer: 'not-a-token' }),
+    ]);
+    const ids = answers.map((answer) => answer.headers['x-vol-correlation']);
+    expect(ids.every((id) => typeof id === 'string' && /^[0-9a-f]{32}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(3);
   });
 });
