@@ -3,12 +3,12 @@
  * runs it when no KIBO_BASE_URL is given, tests run it to see exactly what the gateway sends, and
  * the benchmark measures against it.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KiboTenant, KiboTicket } from '../kibo/types.js';
 import { createDemoDirectory, type DemoRefreshToken } from './demo-data.js';
 import { parseFault, playFault } from './faults.js';
+import { recordRequest, type ReceivedRequest } from './received.js';
 import { sendJson, sendKiboError, type TicketContentType } from './replies.js';
 import {
   applyResponseFields,
@@ -34,7 +34,7 @@ export interface EmulatorOptions {
 }
 
 export const STATS_PATH = '/__emulator/stats';
-export const CORRELATION_HEADER = 'x-vol-correlation';
+export type { ReceivedRequest } from './received.js';
 
 /**
  * Clients that share one emulator (several test stacks) each take a base URL of their own,
@@ -47,24 +47,6 @@ const CLIENT_PATH = /^\/__client\/([\w.-]+)(\/.*)$/;
 export interface EmulatorStats {
   ticketRequests: number;
   responseBytes: number;
-}
-
-/** What the emulator saw of one request, for tests to assert on. Never holds credentials. */
-export interface ReceivedRequest {
-  method: string;
-  /** The client's name, for a request sent under `/__client/<name>`; null otherwise. */
-  client: string | null;
-  path: string;
-  tenantId: string | null;
-  responseFields: string | null;
-  hadAuthorization: boolean;
-  status: number;
-  /** The client went away before the answer was complete (an abort or a timeout). */
-  clientAborted: boolean;
-  /** The `x-vol-correlation` id this answer carried. */
-  correlationId: string;
-  /** The W3C `traceparent` the request carried, if any. */
-  traceparent: string | null;
 }
 
 export interface RunningEmulator {
@@ -91,37 +73,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const client = CLIENT_PATH.exec(url.pathname);
     if (client) url.pathname = client[2]!;
     if (options.exposeStats && url.pathname === STATS_PATH) return sendJson(response, 200, stats);
-    // Kibo puts a correlation id on every answer, errors and faults included; set here, every
-    // reply path (writeHead included) sends it.
-    const correlationId = randomBytes(16).toString('hex');
-    response.setHeader(CORRELATION_HEADER, correlationId);
-    const traceparent = request.headers.traceparent;
-    const record: ReceivedRequest = {
-      method: request.method ?? '',
-      client: client ? client[1]! : null,
-      path: url.pathname,
-      tenantId: url.searchParams.get('tenantId'),
-      responseFields: url.searchParams.get('responseFields'),
-      hadAuthorization: request.headers.authorization !== undefined,
-      status: 0,
-      clientAborted: false,
-      correlationId,
-      traceparent: typeof traceparent === 'string' ? traceparent : null,
-    };
+    const record = recordRequest(request, response, url, client ? client[1]! : null);
     received.push(record);
     if (received.length > historySize) received.shift();
 
     const aborted = new AbortController();
     response.on('close', () => {
-      record.status = response.statusCode;
       if (url.pathname === REFRESH_TICKET_PATH) {
         stats.ticketRequests++;
         stats.responseBytes += Number(response.getHeader('content-length') ?? 0);
       }
-      if (!response.writableFinished) {
-        record.clientAborted = true;
-        aborted.abort();
-      }
+      if (!response.writableFinished) aborted.abort();
     });
 
     handle(request, response, url, aborted.signal).catch(() => {

@@ -69,7 +69,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         redis: config.entityCache.redisUrl
           ? { url: config.entityCache.redisUrl, timeoutMs: config.entityCache.redisTimeoutMs }
           : undefined,
-        observer: cacheObserver(logger, metrics?.entityCache),
+        observer: cacheObserver(logger, metrics?.entityCache, tracing?.cacheEvents),
       })
     : undefined;
   const app = createGatewayApp({
@@ -154,9 +154,21 @@ function fastPathFor(
 }
 
 /** The cache's reports as metrics, and Redis going away or coming back as one log line each. */
-function cacheObserver(logger: Logger, counters: EntityCacheObserver | undefined): EntityCacheObserver {
+function cacheObserver(
+  logger: Logger,
+  counters: EntityCacheObserver | undefined,
+  spanEvents: Pick<EntityCacheObserver, 'hit' | 'miss'> | undefined,
+): EntityCacheObserver {
   return {
     ...counters,
+    hit: (tier) => {
+      counters?.hit?.(tier);
+      spanEvents?.hit?.(tier);
+    },
+    miss: (tier) => {
+      counters?.miss?.(tier);
+      spanEvents?.miss?.(tier);
+    },
     redisAvailability: (available, reason) => {
       if (available) logger.info('entity cache: Redis is back; sharing entries across replicas again');
       else

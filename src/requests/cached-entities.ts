@@ -101,7 +101,13 @@ function fetchAndStore(
     try {
       // Counted against the credential's concurrency cap, like every other Kibo call.
       ticket = await context.kiboConcurrency.run(credentials, () =>
-        context.kibo.refreshAuthTicket({ tenantId, responseFields, ...credentials, signal }),
+        context.kibo.refreshAuthTicket({
+          tenantId,
+          responseFields,
+          ...credentials,
+          signal,
+          onDone: context.onKiboCall,
+        }),
       );
     } catch (error) {
       if (error instanceof KiboError && REFUSALS.has(error.code)) await cache.evictCaller(caller);

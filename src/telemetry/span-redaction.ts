@@ -41,6 +41,8 @@ const SAFE_ATTRIBUTES = new Set([
   'kibo.outcome',
   'kibo.error_code',
   'kibo.correlation_id',
+  // Entity-cache events: the tier only.
+  'cache.tier',
   // Exception events keep their type, never the message or stack.
   'exception.type',
 ]);

@@ -33,6 +33,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { useOpenTelemetry } from '@graphql-hive/plugin-opentelemetry';
 import type { Plugin } from 'graphql-yoga';
+import type { EntityCacheObserver } from '../cache/entity-cache.js';
 import type { TracingConfig } from '../config.js';
 import type { UpstreamCallEvent, UpstreamCallObserver } from '../kibo/client.js';
 import { HEALTH_PATH } from '../paths.js';
@@ -46,6 +47,8 @@ export interface Tracing {
   yogaPlugins: Plugin[];
   /** One span per Kibo call, and the `traceparent` sent with it. */
   kiboObserver: UpstreamCallObserver;
+  /** Entity-cache hits and misses, as events on the span active at the lookup. */
+  cacheEvents: Required<Pick<EntityCacheObserver, 'hit' | 'miss'>>;
   /** The request's trace and server-span ids for its log line; undefined when it is not traced. */
   traceFields(request: Request): TraceLogFields | undefined;
   /** Ends tracing: flushes the spans not yet exported, then releases the global registrations. */
@@ -136,9 +139,17 @@ export async function startTracing(config: TracingConfig, logger: Logger): Promi
     },
   };
 
+  // The lookup runs inside the resolver's execution, so the active span is the request's own; the
+  // tier is all an event carries (never a tenant, key or credential).
+  const cacheEvents: Tracing['cacheEvents'] = {
+    hit: (tier) => trace.getActiveSpan()?.addEvent('entity_cache.hit', { 'cache.tier': tier }),
+    miss: (tier) => trace.getActiveSpan()?.addEvent('entity_cache.miss', { 'cache.tier': tier }),
+  };
+
   return {
     yogaPlugins: [hivePlugin as unknown as Plugin, requestIdOnSpan],
     kiboObserver,
+    cacheEvents,
     traceFields(request) {
       const spanContext = serverSpan(request)?.spanContext();
       return spanContext && { trace_id: spanContext.traceId, span_id: spanContext.spanId };

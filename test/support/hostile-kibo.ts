@@ -6,7 +6,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { ReceivedRequest, RunningEmulator } from '../../src/emulator/server.js';
+import { recordRequest, type ReceivedRequest } from '../../src/emulator/received.js';
+import type { RunningEmulator } from '../../src/emulator/server.js';
 
 /** What the hostile server saw of one call, credentials included (it is the test's own server). */
 export interface HostileCall {
@@ -41,21 +42,8 @@ export async function startHostileKibo(respond: HostileKibo['respond'] = () => t
     const connectionRequest = (requestsOnConnection.get(request.socket) ?? 0) + 1;
     requestsOnConnection.set(request.socket, connectionRequest);
     const url = new URL(request.url ?? '/', 'http://hostile');
-    const record: ReceivedRequest = {
-      method: request.method ?? '',
-      client: null,
-      path: url.pathname,
-      tenantId: url.searchParams.get('tenantId'),
-      responseFields: url.searchParams.get('responseFields'),
-      hadAuthorization: request.headers.authorization !== undefined,
-      status: 0,
-      clientAborted: false,
-    };
+    const record = recordRequest(request, response, url, null);
     received.push(record);
-    response.on('close', () => {
-      record.status = response.statusCode;
-      record.clientAborted = !response.writableFinished;
-    });
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {

@@ -154,6 +154,42 @@ describe('a traced gateway', () => {
   });
 });
 
+describe('the entity cache in a trace', () => {
+  it('puts a miss, then a hit, as events on the request’s spans (the tier only)', async () => {
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '20';
+    const stack = await startStack({ env: tracedEnv({ ENTITY_CACHE: 'on', OTEL_SERVICE_NAME: 'kibo-cache-events' }) });
+    const entities = /* GraphQL */ `
+      query Sites($r: [_Any!]!) {
+        _entities(representations: $r) {
+          ... on Site {
+            id
+            name
+          }
+        }
+      }
+    `;
+    const traceIds = [hex(16), hex(16)];
+    try {
+      for (const traceId of traceIds) {
+        const response = await stack.graphql(entities, {
+          variables: { r: [{ __typename: 'Site', id: 201 }] },
+          headers: { ...DEMO_HEADERS, 'x-vol-tenant': '100002', traceparent: `00-${traceId}-${hex(8)}-01` },
+        });
+        expect(response.body.errors).toBeUndefined();
+      }
+    } finally {
+      await stack.close();
+    }
+    const eventsOf = (traceId: string) =>
+      inTrace(traceId).flatMap((span) => span.events.map((event) => ({ name: event.name, ...event.attributes })));
+    expect(eventsOf(traceIds[0]!)).toContainEqual({ name: 'entity_cache.miss', 'cache.tier': 'memory' });
+    expect(eventsOf(traceIds[0]!).map((event) => event.name)).not.toContain('entity_cache.hit');
+    expect(eventsOf(traceIds[1]!)).toContainEqual({ name: 'entity_cache.hit', 'cache.tier': 'memory' });
+    // The second answer came from the cache: its trace has no Kibo span.
+    expect(inTrace(traceIds[1]!).filter((span) => span.kind === SPAN_KIND.CLIENT)).toEqual([]);
+  });
+});
+
 describe('sampling', () => {
   it('OTEL_TRACES_SAMPLER=always_off exports no request span, yet Kibo still gets the trace context', async () => {
     process.env.OTEL_BSP_SCHEDULE_DELAY = '20';
