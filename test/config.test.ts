@@ -8,7 +8,10 @@ import type { EmulatorOptions } from '../src/emulator/server.js';
 function documentedVariables(): string[] {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   const section = readme.split(/^## Configuration$/m)[1]!.split(/^## /m)[0]!;
-  return [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((match) => match[1]!);
+  // A row may name several variables (`A` / `B`): each is documented.
+  return [...section.matchAll(/^\| (`[A-Z][A-Z0-9_]*`(?: \/ `[A-Z][A-Z0-9_]*`)*) \|/gm)].flatMap((match) =>
+    [...match[1]!.matchAll(/`([A-Z0-9_]+)`/g)].map((name) => name[1]!),
+  );
 }
 
 interface Read {
@@ -20,7 +23,18 @@ interface Read {
  * Every documented variable: a value other than its default, and where the value lands. A variable
  * added to the README without a row here fails the first test below.
  */
-const READS: Record<string, [value: string, landsIn: (read: Read) => unknown, expected: unknown]> = {
+type ReadRow = [
+  value: string,
+  landsIn: (read: Read) => unknown,
+  expected: unknown,
+  /** Variables the setting only matters with (an OTEL_* setting needs an OTLP endpoint). */
+  alongside?: Record<string, string>,
+];
+const TRACED = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+/** Settings that turn a feature off, which would hide the other rows of the all-at-once test. */
+const SWITCHES_OFF = new Set(['OTEL_SDK_DISABLED', 'OTEL_TRACES_EXPORTER']);
+
+const READS: Record<string, ReadRow> = {
   PORT: ['8080', (r) => r.gateway.port, 8080],
   HOST: ['127.0.0.1', (r) => r.gateway.host, '127.0.0.1'],
   KIBO_BASE_URL: ['https://home.mozu.com/api/', (r) => r.gateway.kiboBaseUrl, 'https://home.mozu.com'],
@@ -71,6 +85,30 @@ const READS: Record<string, [value: string, landsIn: (read: Read) => unknown, ex
   REQUEST_TIMEOUT_MS: ['20000', (r) => r.gateway.http.requestTimeoutMs, 20000],
   KEEP_ALIVE_TIMEOUT_MS: ['3000', (r) => r.gateway.http.keepAliveTimeoutMs, 3000],
   MAX_CONNECTIONS: ['10', (r) => r.gateway.http.maxConnections, 10],
+  OTEL_EXPORTER_OTLP_ENDPOINT: ['http://collector:4318', (r) => r.gateway.tracing !== undefined, true],
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: [
+    'https://collector.example/otlp/traces',
+    (r) => r.gateway.tracing?.endpoint,
+    'https://collector.example/otlp/traces',
+  ],
+  OTEL_EXPORTER_OTLP_PROTOCOL: ['http/json', (r) => r.gateway.tracing?.protocol, 'http/json', TRACED],
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: ['http/json', (r) => r.gateway.tracing?.protocol, 'http/json', TRACED],
+  OTEL_SERVICE_NAME: ['auth-edge', (r) => r.gateway.tracing?.serviceName, 'auth-edge', TRACED],
+  OTEL_RESOURCE_ATTRIBUTES: [
+    'deployment.environment=prod',
+    (r) => r.gateway.tracing?.resourceAttributes,
+    { 'deployment.environment': 'prod' },
+    TRACED,
+  ],
+  OTEL_TRACES_SAMPLER: ['traceidratio', (r) => r.gateway.tracing?.sampler, 'traceidratio', TRACED],
+  OTEL_TRACES_SAMPLER_ARG: [
+    '0.25',
+    (r) => r.gateway.tracing?.samplerRatio,
+    0.25,
+    { ...TRACED, OTEL_TRACES_SAMPLER: 'traceidratio' },
+  ],
+  OTEL_SDK_DISABLED: ['true', (r) => r.gateway.tracing === undefined, true, TRACED],
+  OTEL_TRACES_EXPORTER: ['none', (r) => r.gateway.tracing === undefined, true, TRACED],
   EMULATOR_PORT: ['4999', (r) => r.emulator.port, 4999],
   EMULATOR_HOST: ['127.0.0.2', (r) => r.emulator.host, '127.0.0.2'],
   EMULATOR_FAULTS: ['1', (r) => r.emulator.faultInjection, true],
@@ -95,17 +133,16 @@ describe('loadConfig', () => {
   });
 
   it.each(documentedVariables())('reads %s, as the README documents it', (variable) => {
-    const [value, landsIn, expected] = READS[variable]!;
-    const defaults = landsIn(read({}));
+    const [value, landsIn, expected, alongside = {}] = READS[variable]!;
+    const defaults = landsIn(read(alongside));
     expect(defaults, 'the test value must differ from the default').not.toEqual(expected);
-    expect(landsIn(read({ [variable]: value }))).toEqual(expected);
+    expect(landsIn(read({ ...alongside, [variable]: value }))).toEqual(expected);
   });
 
   it('reads every documented variable at once, each into its own setting', () => {
-    const env = Object.fromEntries(Object.entries(READS).map(([variable, [value]]) => [variable, value]));
-    const all = read(env);
-    for (const [variable, [, landsIn, expected]] of Object.entries(READS))
-      expect(landsIn(all), variable).toEqual(expected);
+    const rows = Object.entries(READS).filter(([variable]) => !SWITCHES_OFF.has(variable));
+    const all = read(Object.fromEntries(rows.map(([variable, [value]]) => [variable, value])));
+    for (const [variable, [, landsIn, expected]] of rows) expect(landsIn(all), variable).toEqual(expected);
   });
 
   it.each([

@@ -108,7 +108,18 @@ describe('one trace from the router to Kibo', () => {
     const response = await request(router.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
-      body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { tenant { id name } } }' }),
+      body: JSON.stringify({
+        query: /* GraphQL */ `
+          mutation {
+            switchTenant(tenantId: 100002) {
+              tenant {
+                id
+                name
+              }
+            }
+          }
+        `,
+      }),
     });
     const body = (await response.body.json()) as { data?: { switchTenant: { tenant: { id: number } } } };
     expect(body.data?.switchTenant.tenant.id).toBe(100002);

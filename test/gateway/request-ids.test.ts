@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
 
-const SWITCH = 'mutation($t: Int!) { switchTenant(tenantId: $t) { tenant { id } } }';
+const SWITCH = /* GraphQL */ `
+  mutation ($t: Int!) {
+    switchTenant(tenantId: $t) {
+      tenant {
+        id
+      }
+    }
+  }
+`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 let stack: Stack;

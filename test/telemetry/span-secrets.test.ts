@@ -55,9 +55,24 @@ describe('no credential in any exported span', () => {
       ...FAULTS.map((mode) => `emulator-fault:${mode}`),
     ]);
     const bearer = { authorization: `Bearer ${DEMO.appToken}` };
-    const withVariables =
-      'mutation($t: Int!, $r: String) { switchTenant(tenantId: $t, refreshToken: $r) { tenant { id } } }';
-    const full = 'mutation($t: Int!) { switchTenant(tenantId: $t) { accessToken jwtAccessToken refreshToken } }';
+    const withVariables = /* GraphQL */ `
+      mutation ($t: Int!, $r: String) {
+        switchTenant(tenantId: $t, refreshToken: $r) {
+          tenant {
+            id
+          }
+        }
+      }
+    `;
+    const full = /* GraphQL */ `
+      mutation ($t: Int!) {
+        switchTenant(tenantId: $t) {
+          accessToken
+          jwtAccessToken
+          refreshToken
+        }
+      }
+    `;
 
     const success = await stack.graphql<{ switchTenant: { accessToken: string; jwtAccessToken: string } }>(full, {
       variables: { t: 100002 },
@@ -86,7 +101,15 @@ describe('no credential in any exported span', () => {
       [`mutation { switchTenant(tenantId: "${DEMO.refreshToken}") { tenant { id } } }`, {}, bearer],
       [`mutation { switchTenant(tenantId: 1, refreshToken: "${DEMO.refreshToken}") { tenant { id } `, {}, bearer],
       [
-        'query { _entities(representations: [{ __typename: "Tenant", id: 100002 }]) { ... on Tenant { name } } }',
+        /* GraphQL */ `
+          {
+            _entities(representations: [{ __typename: "Tenant", id: 100002 }]) {
+              ... on Tenant {
+                name
+              }
+            }
+          }
+        `,
         {},
         { ...bearer, 'x-kibo-refresh-token': DEMO.refreshToken, 'x-vol-tenant': '100002' },
       ],

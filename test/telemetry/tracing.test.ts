@@ -10,7 +10,16 @@ import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 const SPAN_KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3 } as const;
-const SWITCH_TENANT = 'mutation SwitchTenant($t: Int!) { switchTenant(tenantId: $t) { accessToken tenant { id } } }';
+const SWITCH_TENANT = /* GraphQL */ `
+  mutation SwitchTenant($t: Int!) {
+    switchTenant(tenantId: $t) {
+      accessToken
+      tenant {
+        id
+      }
+    }
+  }
+`;
 
 let receiver: OtlpReceiver;
 const batchDelay = process.env.OTEL_BSP_SCHEDULE_DELAY;
