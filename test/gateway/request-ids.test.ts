@@ -3,6 +3,7 @@
  * is well-formed and replaced when not, echoed on every answer and written in the log line; every
  * error that came from a Kibo answer carries that answer's `x-vol-correlation`.
  */
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
@@ -70,6 +71,29 @@ describe('request ids', () => {
     expect(first.status).toBe(400);
     expect(String(first.headers['x-request-id'])).toMatch(UUID);
     expect(first.headers['x-request-id']).not.toBe(second.headers['x-request-id']);
+  });
+
+  it('is on the answers the listener refuses itself, and on their log line', async () => {
+    // Authorization sent twice: refused before Yoga sees the request.
+    const response = await request(stack.gateway.graphqlUrl, {
+      method: 'POST',
+      // undici's flat header list: name, value, name, value…
+      headers: [
+        'content-type',
+        'application/json',
+        'authorization',
+        `Bearer ${DEMO.appToken}`,
+        'authorization',
+        `Bearer ${DEMO.appToken}`,
+        'x-request-id',
+        'refused-at-the-door',
+      ],
+      body: JSON.stringify({ query: '{ gatewayVersion }' }),
+    });
+    await response.body.text();
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['x-request-id']).toBe('refused-at-the-door');
+    expect(logLine('refused-at-the-door')).toMatchObject({ msg: 'request', status: 400 });
   });
 });
 
