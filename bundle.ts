@@ -11,6 +11,9 @@
  *   pino                           its transports (pino-pretty) run in worker threads it finds by path
  *   ioredis                        imported only when ENTITY_CACHE_REDIS_URL is set
  *   @graphql-yoga/render-graphiql  imported only when GraphiQL is served; mostly the page's assets
+ *   @opentelemetry/*, @graphql-hive/plugin-opentelemetry
+ *                                  imported only when tracing is on; bundled, their CommonJS exporters
+ *                                  lose their named exports to the interop of a dynamic import
  * The embedded emulator (imported only without KIBO_BASE_URL) becomes a chunk loaded on demand.
  * Chunks sit beside main.js: `src/schema-folder.ts` finds `dist/schema` one level up from there.
  */
@@ -38,7 +41,13 @@ await build({
   target: 'node20',
   keepNames: true,
   sourcemap: true,
-  external: ['pino', 'ioredis', '@graphql-yoga/render-graphiql'],
+  external: [
+    'pino',
+    'ioredis',
+    '@graphql-yoga/render-graphiql',
+    '@opentelemetry/*',
+    '@graphql-hive/plugin-opentelemetry',
+  ],
   // CommonJS dependencies call require(); an ES module has none of its own.
   banner: {
     js: "import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);",
