@@ -135,14 +135,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 }
 
-/** The precompiled path for manifest documents, unless trusted documents or the path are off. */
+/**
+ * The precompiled path for manifest documents, unless trusted documents or the path are off — or
+ * tracing is on: the server and GraphQL spans come from Hive's plugin in Yoga's pipeline, so a traced
+ * gateway serves every request through Yoga.
+ */
 function fastPathFor(
   config: GatewayConfig,
   app: GatewayApp,
   logger: Logger,
   metrics: GatewayMetrics | undefined,
 ): TrustedPath | undefined {
-  if (config.trustedDocuments.mode === 'off' || !config.trustedDocuments.fastPath) return undefined;
+  if (config.trustedDocuments.mode === 'off' || !config.trustedDocuments.fastPath || config.tracing) return undefined;
   return new TrustedPath({
     serving: app.trusted,
     limits: config.limits,

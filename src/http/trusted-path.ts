@@ -36,7 +36,7 @@ import { persistedDocumentId } from '../plugins/use-trusted-documents.js';
 import { createRequestContext, type RequestView } from '../requests/context.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
-import { noteOperationName } from '../telemetry/request-notes.js';
+import { noteKiboCorrelationIds, noteOperationName } from '../telemetry/request-notes.js';
 import type { TrustedDocument } from '../trusted-documents/manifest.js';
 import type { TrustedServing } from '../yoga.js';
 
@@ -106,6 +106,7 @@ export class TrustedPath {
 
     const view = requestView(request, response);
     const context = createRequestContext(serving.settings, view);
+    if (this.notesOperations) noteKiboCorrelationIds(request, context.kiboCorrelationIds);
     const { document } = persisted.entry;
     const refusal = upstreamCallRefusal(
       serving.schema,

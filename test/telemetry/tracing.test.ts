@@ -5,7 +5,10 @@
  * so the traced stacks of this file run one after another.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MANIFEST_URL } from '../../src/trusted-documents/manifest.js';
 import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
@@ -196,6 +199,33 @@ describe('the entity cache in a trace', () => {
     expect(eventsOf(traceIds[1]!)).toContainEqual({ name: 'entity_cache.hit', 'cache.tier': 'memory' });
     // The second answer came from the cache: its trace has no Kibo span.
     expect(inTrace(traceIds[1]!).filter((span) => span.kind === SPAN_KIND.CLIENT)).toEqual([]);
+  });
+});
+
+describe('trusted documents in a trace', () => {
+  it('a persisted request is served through Yoga, so it has its server and GraphQL spans', async () => {
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '20';
+    const manifest = JSON.parse(readFileSync(DEFAULT_MANIFEST_URL, 'utf8')) as Record<string, string>;
+    const [documentId] = Object.entries(manifest).find(([, text]) => text.includes(' SwitchTenantTokens('))!;
+    const stack = await startStack({
+      env: tracedEnv({ TRUSTED_DOCUMENTS: 'allow', OTEL_SERVICE_NAME: 'kibo-trusted-traced' }),
+    });
+    const traceId = hex(16);
+    try {
+      const response = await request(stack.gateway.graphqlUrl, {
+        method: 'POST',
+        headers: { ...DEMO_HEADERS, 'content-type': 'application/json', traceparent: `00-${traceId}-${hex(8)}-01` },
+        body: JSON.stringify({ documentId, variables: { tenantId: 100002 } }),
+      });
+      const body = (await response.body.json()) as { data?: { switchTenant: { tenant: { id: number } } } };
+      expect(body.data?.switchTenant.tenant.id).toBe(100002);
+    } finally {
+      await stack.close();
+    }
+    const kinds = inTrace(traceId).map((span) => span.kind);
+    expect(kinds).toContain(SPAN_KIND.SERVER);
+    expect(kinds).toContain(SPAN_KIND.CLIENT);
+    expect(inTrace(traceId).map((span) => span.name)).toContain('graphql.execute');
   });
 });
 
