@@ -6,7 +6,8 @@
  * faults; the refresh token in the header, the argument or the cookie), Origin, CSRF, Content-Type and
  * Accept headers, to a gateway with the fast path off (Yoga only) and one with it on, sharing one
  * emulator. Status, content type, cache-control, Set-Cookie (attributes; the value is a fresh token),
- * CORS headers and JSON bodies (tokens by presence: each call mints new ones) must be identical.
+ * CORS headers and JSON bodies (tokens and Kibo's correlation ids by presence: each call mints new
+ * ones) must be identical.
  * TRUSTED_PATH_RUNS sets the count per configuration (default 120); fast-check prints the seed of a
  * failure.
  *
@@ -132,13 +133,17 @@ async function fastPathCounts(target: Gateway): Promise<{ served: number; handed
 
 const TOKEN_KEYS = new Set(['accessToken', 'jwtAccessToken', 'refreshToken']);
 
-/** The answer with what each call mints (tokens, seconds left) reduced to its presence. */
+/**
+ * The answer with what each call mints (tokens, seconds left, the id Kibo gives each answer) reduced
+ * to its presence.
+ */
 function comparable(answer: Answer) {
   let body: unknown;
   try {
     body = JSON.parse(answer.text, (key, value: unknown) => {
       if (TOKEN_KEYS.has(key) && typeof value === 'string') return '<token>';
       if (key === 'accessTokenExpiresIn' && typeof value === 'number') return '<seconds>';
+      if (key === 'correlationId' && typeof value === 'string') return '<correlation id>';
       return value;
     });
   } catch {
