@@ -3,28 +3,14 @@
  * the client: every such ticket gives UPSTREAM_UNAVAILABLE (never INTERNAL_SERVER_ERROR, never
  * BAD_REQUEST), and none of the values it sent reaches a log line or the error.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHostileKibo, ticketReply, type HostileKibo } from '../support/hostile-kibo.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { ticketReply, useHostileStack } from '../support/hostile-kibo.js';
 
 /** Recognisable in any log line or answer it might leak into. */
 const MARK = 'HOSTILE-VALUE-7f3a9c';
 const NOW = new Date().toISOString();
 
-let hostile: HostileKibo;
-let stack: Stack;
-beforeAll(async () => {
-  hostile = await startHostileKibo();
-  stack = await startStack({ sharedEmulator: hostile, env: { LOG_LEVEL: 'debug' } });
-});
-afterAll(async () => {
-  await stack.close();
-  await hostile.close();
-});
-beforeEach(() => {
-  stack.resetRecords();
-  stack.logs.length = 0;
-});
+const hostileStack = useHostileStack();
 
 const SELECTION =
   'accessToken accessTokenExpiresIn createdOn tenant { id name sites { id name } } availableTenants { id isExpired } user { userName }';
@@ -39,14 +25,14 @@ const good = () => ({
 
 describe('a ticket of the wrong shape', () => {
   it('a well-shaped ticket passes (the check refuses only what is wrong)', async () => {
-    hostile.respond = () => ticketReply(good());
-    const response = await stack.graphql(`mutation { switchTenant(tenantId: 1) { ${SELECTION} } }`);
+    hostileStack.hostile.respond = () => ticketReply(good());
+    const response = await hostileStack.stack.graphql(`mutation { switchTenant(tenantId: 1) { ${SELECTION} } }`);
     expect(response.body.errors).toBeUndefined();
   });
 
   it('a date without a UTC offset passes, as Kibo writes some (read as UTC)', async () => {
-    hostile.respond = () => ticketReply({ ...good(), createdOn: '2026-01-02T03:04:05.123' });
-    const response = await stack.graphql('mutation { switchTenant(tenantId: 1) { createdOn } }');
+    hostileStack.hostile.respond = () => ticketReply({ ...good(), createdOn: '2026-01-02T03:04:05.123' });
+    const response = await hostileStack.stack.graphql('mutation { switchTenant(tenantId: 1) { createdOn } }');
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data).toEqual({ switchTenant: { createdOn: '2026-01-02T03:04:05.123Z' } });
   });
@@ -64,18 +50,18 @@ describe('a ticket of the wrong shape', () => {
     ['a null inside availableTenants', (t) => (t.availableTenants = [null])],
     ['a number as the user name', (t) => (t.user = { userName: 42 })],
   ])('%s → UPSTREAM_UNAVAILABLE, nothing of it logged', async (_case, spoil) => {
-    hostile.respond = () => {
+    hostileStack.hostile.respond = () => {
       const ticket = good();
       spoil(ticket);
       return ticketReply(ticket);
     };
-    const response = await stack.graphql(`mutation { switchTenant(tenantId: 1) { ${SELECTION} } }`);
+    const response = await hostileStack.stack.graphql(`mutation { switchTenant(tenantId: 1) { ${SELECTION} } }`);
     expect(response.status).toBe(200);
     expect(response.body.data?.switchTenant ?? null).toBeNull();
     expect(response.body.errors).toHaveLength(1);
     expect(response.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(JSON.stringify(response.body)).not.toContain(MARK);
-    expect(stack.logs.length).toBeGreaterThan(0);
-    expect(stack.logs.join('\n')).not.toContain(MARK);
+    expect(hostileStack.stack.logs.length).toBeGreaterThan(0);
+    expect(hostileStack.stack.logs.join('\n')).not.toContain(MARK);
   });
 });

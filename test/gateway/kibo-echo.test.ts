@@ -4,10 +4,9 @@
  * token to browser script. A hostile Kibo echoes them in every form we could think of; none may
  * reach the answer or a log line, while an honest message and a known code pass untouched.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_KIBO_MESSAGE_LENGTH } from '../../src/kibo/scrub.js';
-import { errorReply, startHostileKibo, type HostileCall, type HostileKibo } from '../support/hostile-kibo.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { errorReply, useHostileStack, type HostileCall } from '../support/hostile-kibo.js';
 
 const BEARER = 'hostile-Bearer+Tok/9Qx7=';
 const REFRESH = 'rt+Secret/Echo=4f8e2a1b9c';
@@ -37,29 +36,19 @@ const FORMS: Array<[string, (secret: string, call: HostileCall) => string]> = [
   ['cut at the length limit', (secret) => `${'x'.repeat(MAX_KIBO_MESSAGE_LENGTH - 5)}${secret}`],
 ];
 
-let hostile: HostileKibo;
-let stack: Stack;
-beforeAll(async () => {
-  hostile = await startHostileKibo();
-  stack = await startStack({ sharedEmulator: hostile, env: { LOG_LEVEL: 'debug' } });
-});
-afterAll(async () => {
-  await stack.close();
-  await hostile.close();
-});
-beforeEach(() => {
-  stack.logs.length = 0;
-});
+const hostileStack = useHostileStack();
 
 async function kiboDetails() {
-  const response = await stack.graphql('mutation { switchTenant(tenantId: 1) { createdOn } }', { headers: HEADERS });
+  const response = await hostileStack.stack.graphql('mutation { switchTenant(tenantId: 1) { createdOn } }', {
+    headers: HEADERS,
+  });
   expect(response.body.errors).toHaveLength(1);
   return { response, kibo: response.body.errors![0]!.extensions?.kibo as Record<string, unknown> };
 }
 
 describe("Kibo's echoes", () => {
   it('an honest message and a known code pass untouched', async () => {
-    hostile.respond = () => errorReply(403, 'TENANT_ACCESS_DENIED', 'The user has no access to tenant 1');
+    hostileStack.hostile.respond = () => errorReply(403, 'TENANT_ACCESS_DENIED', 'The user has no access to tenant 1');
     const { kibo } = await kiboDetails();
     expect(kibo).toEqual({
       status: 403,
@@ -76,7 +65,7 @@ describe("Kibo's echoes", () => {
     ]),
   )('%s is withheld, in the answer and the logs', async (_case, echo) => {
     let quoted = '';
-    hostile.respond = (call) => {
+    hostileStack.hostile.respond = (call) => {
       quoted = echo(call);
       return errorReply(401, 'INVALID_REFRESH_TOKEN', `Rejected credentials: ${quoted}`);
     };
@@ -84,7 +73,7 @@ describe("Kibo's echoes", () => {
     expect(kibo.errorCode).toBe('INVALID_REFRESH_TOKEN');
     expect(kibo.message).not.toContain(quoted.slice(-12));
     const text = JSON.stringify(response.body);
-    const logs = stack.logs.join('\n');
+    const logs = hostileStack.stack.logs.join('\n');
     for (const leak of [quoted, quoted.slice(0, 12), quoted.slice(-12), REFRESH, BEARER]) {
       expect(text).not.toContain(leak);
       expect(logs).not.toContain(leak);
@@ -92,14 +81,14 @@ describe("Kibo's echoes", () => {
   });
 
   it('an errorCode that is not a known Kibo code reads as null (it may carry anything)', async () => {
-    hostile.respond = (call) => errorReply(400, call.refreshToken, 'Bad request');
+    hostileStack.hostile.respond = (call) => errorReply(400, call.refreshToken, 'Bad request');
     const { response, kibo } = await kiboDetails();
     expect(kibo.errorCode).toBeNull();
     expect(JSON.stringify(response.body)).not.toContain(REFRESH);
   });
 
   it(`a message is cut to ${MAX_KIBO_MESSAGE_LENGTH} characters, without control characters`, async () => {
-    hostile.respond = () => errorReply(500, 'INTERNAL_ERROR', `line one\r\nline two ${'y'.repeat(5_000)}`);
+    hostileStack.hostile.respond = () => errorReply(500, 'INTERNAL_ERROR', `line one\r\nline two ${'y'.repeat(5_000)}`);
     const { kibo } = await kiboDetails();
     const message = String(kibo.message);
     expect(message.length).toBeLessThanOrEqual(MAX_KIBO_MESSAGE_LENGTH + 1);

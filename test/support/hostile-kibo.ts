@@ -6,8 +6,10 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { recordRequest, type ReceivedRequest } from '../../src/emulator/received.js';
 import type { RunningEmulator } from '../../src/emulator/server.js';
+import { startStack, type Stack } from './stack.js';
 
 /** What the hostile server saw of one call, credentials included (it is the test's own server). */
 export interface HostileCall {
@@ -127,5 +129,35 @@ export function hugeTicket(bytes: number): Record<string, unknown> {
     createdOn: now,
     tenant: tenant(100_000),
     availableTenants: Array.from({ length: count }, (_, i) => tenant(100_000 + i)),
+  };
+}
+
+/**
+ * For a test file: a gateway whose Kibo is a hostile one, logging at debug (so a leak into any line
+ * is seen), started before the file's tests and closed after; its logs and records are cleared
+ * before each test. Read `hostile` and `stack` inside the tests, once the hooks have run.
+ */
+export function useHostileStack(): { readonly hostile: HostileKibo; readonly stack: Stack } {
+  let hostile: HostileKibo | undefined;
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    hostile = await startHostileKibo();
+    stack = await startStack({ sharedEmulator: hostile, env: { LOG_LEVEL: 'debug' } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await hostile?.close();
+  });
+  beforeEach(() => {
+    stack!.resetRecords();
+    stack!.logs.length = 0;
+  });
+  return {
+    get hostile() {
+      return hostile!;
+    },
+    get stack() {
+      return stack!;
+    },
   };
 }
