@@ -54,7 +54,7 @@ describe("Kibo's echoes", () => {
       status: 403,
       errorCode: 'TENANT_ACCESS_DENIED',
       message: 'The user has no access to tenant 1',
-      correlationId: hostile.received.at(-1)!.correlationId,
+      correlationId: hostileStack.hostile.received.at(-1)!.correlationId,
     });
   });
 
