@@ -85,17 +85,30 @@ describe('MAX_EXECUTION_MS', () => {
 });
 
 describe('/health while huge answers are asked for', () => {
+  const ATTACKERS = 3;
+  const PROBE_EVERY_MS = 50;
   /**
-   * Each such request still reads, parses and validates the 4 MiB ticket before its answer is
-   * refused: that is the unit of work /health can be kept waiting for, measured here on one request
-   * alone (the longest event-loop delay it causes, the worst of three). With three in flight, /health
-   * must answer within 100 ms or four such units, whichever is more — so the check holds on a busy
-   * shared machine as on an idle one. Today's code, which builds a 465 MB answer per request, stalls
-   * /health for tens of seconds.
+   * Any request against a 4 MiB ticket must read, parse and validate it: that irreducible work, one
+   * request's longest event-loop block with the smallest selection (`createdOn`, the median of three),
+   * is the unit /health may wait for. It does not depend on the answer budget, so a gateway that
+   * builds the 30-alias answer (~80 MB here, a block of tens of seconds) cannot widen its own bound.
+   *
+   * /health is probed on a fixed schedule (every PROBE_EVERY_MS), each probe timed from when it was
+   * due, not from when a blocked event loop got round to sending it: a stall then delays every probe
+   * due during it, instead of showing as one slow sample among fast ones.
+   *
+   * With ATTACKERS requests in flight, a probe can find one request's work running and one more
+   * queued per attacker (ATTACKERS + 1 units); their reads, parses and refusals interleave in pieces,
+   * and the in-process hostile Kibo and client do their share on the same event loop, so twice that
+   * is allowed. The check is relative, so a busy shared machine moves both sides: /health is probed
+   * first with no attack (the baseline), then from the moment the attack starts. The median must stay
+   * within the baseline's median + max(100 ms, 2 (ATTACKERS + 1) units), the 90th percentile within
+   * the baseline's + twice that. Measured on a 2-core machine at load 10: the protected gateway
+   * 1–5 units at the median; with the budget's charge removed, ~66 units (20 s).
    */
   it(
-    'answers within max(100 ms, 4 requests of work) while 30-alias availableTenants requests run against a 4 MiB ticket',
-    { timeout: 90_000 },
+    '/health stays within max(100 ms, 8 requests of irreducible work) of its own baseline while 3 clients send 30-alias availableTenants requests against a 4 MiB ticket',
+    { timeout: 120_000 },
     async () => {
       const huge = ticketReply(hugeTicket(4_000_000));
       expect(huge.body.length).toBeGreaterThan(3_900_000);
@@ -103,50 +116,79 @@ describe('/health while huge answers are asked for', () => {
       hostile.respond = () => huge;
       const attack = aliases(30);
 
-      let unit = 0;
+      const units: number[] = [];
       for (let i = 0; i < 3; i++) {
         const delay = monitorEventLoopDelay({ resolution: 5 });
         delay.enable();
-        const alone = await stack.graphql(attack);
+        const alone = await stack.graphql('mutation { switchTenant(tenantId: 1) { createdOn } }');
         delay.disable();
-        expect(alone.body.errors?.[0]?.extensions?.code).toBe('RESPONSE_TOO_LARGE');
-        unit = Math.max(unit, delay.max / 1e6);
+        expect(alone.body.errors).toBeUndefined();
+        units.push(delay.max / 1e6);
       }
-      const bound = Math.max(100, 4 * unit);
+      const unit = median(units);
+
+      /** Latencies of /health probes due every PROBE_EVERY_MS for `forMs`, each from when it was due. */
+      const probeHealth = async (forMs: number) => {
+        const probes: Array<Promise<number>> = [];
+        const start = performance.now();
+        for (let due = start; due < start + forMs; due += PROBE_EVERY_MS) {
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          probes.push(
+            request(`${stack.gateway.url}/health`).then(async (response) => {
+              await response.body.dump();
+              expect(response.statusCode).toBe(200);
+              return performance.now() - due;
+            }),
+          );
+        }
+        return Promise.all(probes);
+      };
+      const baseline = await probeHealth(750);
 
       let attacking = true;
+      const stop = new AbortController();
       const codes = new Set<unknown>();
+      const dataSent: unknown[] = [];
       let attacks = 0;
       const attacker = async () => {
         while (attacking) {
-          const response = await stack.graphql(attack);
+          const response = await stack.graphql(attack, { signal: stop.signal }).catch(() => undefined);
+          if (!response) return;
           attacks++;
-          expect(response.body.data?.switchTenant ?? null).toBeNull();
+          if (response.body.data?.switchTenant) dataSent.push('data');
           for (const error of response.body.errors ?? []) codes.add(error.extensions?.code);
         }
       };
-      const attackers = Promise.all([attacker(), attacker(), attacker()]);
-
-      // Let the attack get going, then time health checks one after another.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const latencies: number[] = [];
-      const until = performance.now() + 2_000;
-      while (performance.now() < until || latencies.length < 10) {
-        const started = performance.now();
-        const response = await request(`${stack.gateway.url}/health`);
-        await response.body.dump();
-        expect(response.statusCode).toBe(200);
-        latencies.push(performance.now() - started);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      const attackers = Promise.all(Array.from({ length: ATTACKERS }, attacker));
+      // Probed from the moment the attack starts: a stall early on is due-time for every probe after.
+      const underAttack = await probeHealth(3_000);
       attacking = false;
+      stop.abort();
       await attackers;
 
+      const summary =
+        `unit ${unit.toFixed(0)} ms; /health baseline median ${median(baseline).toFixed(0)}, p90 ` +
+        `${percentile(baseline, 0.9).toFixed(0)} ms; under attack median ${median(underAttack).toFixed(0)}, p90 ` +
+        `${percentile(underAttack, 0.9).toFixed(0)} ms (${underAttack.length} probes, ${attacks} attacks)`;
+      const allowance = Math.max(100, 2 * (ATTACKERS + 1) * unit);
+      expect(median(underAttack), summary).toBeLessThan(median(baseline) + allowance);
+      expect(percentile(underAttack, 0.9), summary).toBeLessThan(percentile(baseline, 0.9) + 2 * allowance);
       expect(attacks).toBeGreaterThan(2);
+      expect(dataSent).toEqual([]);
       // On a machine slow enough, Kibo's own deadlines may fire first (UPSTREAM_UNAVAILABLE); never data.
       expect(codes).toContain('RESPONSE_TOO_LARGE');
       for (const code of codes) expect(['RESPONSE_TOO_LARGE', 'UPSTREAM_UNAVAILABLE']).toContain(code);
-      expect(Math.max(...latencies), `bound ${bound.toFixed(0)} ms (unit ${unit.toFixed(0)} ms)`).toBeLessThan(bound);
     },
   );
 });
+
+function median(values: number[]): number {
+  return percentile(values, 0.5);
+}
+
+/** The value below which `share` of the values lie (nearest rank). */
+function percentile(values: number[], share: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)]!;
+}
