@@ -52,6 +52,8 @@ export interface EntityCacheConfig {
   ttlSeconds: number;
   /** Bound of the in-memory tier, in entries (one entity type of one tenant for one caller). */
   maxEntries: number;
+  /** Bound of the in-memory tier, in characters of entity data as JSON: entries are as big as selections make them. */
+  maxBytes: number;
   /** The shared Redis tier; undefined: memory only. */
   redisUrl: string | undefined;
   /** How long a Redis command may take before the request goes on without it. */
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       enabled: boolean(env, 'ENTITY_CACHE', true),
       ttlSeconds: integer(env, 'ENTITY_CACHE_TTL_SECONDS', 60, { min: 1, max: 3_600 }),
       maxEntries: integer(env, 'ENTITY_CACHE_MAX_ENTRIES', 10_000, { min: 1, max: 10_000_000 }),
+      maxBytes: integer(env, 'ENTITY_CACHE_MAX_BYTES', 16 * 1024 * 1024, { min: 1024 }),
       redisUrl: redisUrl(env, 'ENTITY_CACHE_REDIS_URL'),
       redisTimeoutMs: integer(env, 'ENTITY_CACHE_REDIS_TIMEOUT_MS', 100, { min: 1, max: 10_000 }),
     },

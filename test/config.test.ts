@@ -79,6 +79,7 @@ const READS: Record<string, ReadRow> = {
   ENTITY_CACHE: ['off', (r) => r.gateway.entityCache.enabled, false],
   ENTITY_CACHE_TTL_SECONDS: ['30', (r) => r.gateway.entityCache.ttlSeconds, 30],
   ENTITY_CACHE_MAX_ENTRIES: ['500', (r) => r.gateway.entityCache.maxEntries, 500],
+  ENTITY_CACHE_MAX_BYTES: ['65536', (r) => r.gateway.entityCache.maxBytes, 65536],
   ENTITY_CACHE_REDIS_URL: ['redis://127.0.0.1:6379', (r) => r.gateway.entityCache.redisUrl, 'redis://127.0.0.1:6379'],
   ENTITY_CACHE_REDIS_TIMEOUT_MS: ['250', (r) => r.gateway.entityCache.redisTimeoutMs, 250],
   HEADERS_TIMEOUT_MS: ['1000', (r) => r.gateway.http.headersTimeoutMs, 1000],
@@ -202,11 +203,12 @@ describe('loadConfig', () => {
 });
 
 describe('entity cache configuration', () => {
-  it('is on by default: 60 s, 10,000 entries, memory only', () => {
+  it('is on by default: 60 s, 10,000 entries, 16 MiB of entity data, memory only', () => {
     expect(loadConfig({}).entityCache).toEqual({
       enabled: true,
       ttlSeconds: 60,
       maxEntries: 10_000,
+      maxBytes: 16 * 1024 * 1024,
       redisUrl: undefined,
       redisTimeoutMs: 100,
     });
@@ -218,6 +220,7 @@ describe('entity cache configuration', () => {
         ENTITY_CACHE: 'off',
         ENTITY_CACHE_TTL_SECONDS: '5',
         ENTITY_CACHE_MAX_ENTRIES: '20',
+        ENTITY_CACHE_MAX_BYTES: '4096',
         ENTITY_CACHE_REDIS_URL: 'redis://:s3cret@redis.internal:6379/2',
         ENTITY_CACHE_REDIS_TIMEOUT_MS: '25',
       }).entityCache,
@@ -225,6 +228,7 @@ describe('entity cache configuration', () => {
       enabled: false,
       ttlSeconds: 5,
       maxEntries: 20,
+      maxBytes: 4096,
       redisUrl: 'redis://:s3cret@redis.internal:6379/2',
       redisTimeoutMs: 25,
     });
@@ -235,6 +239,7 @@ describe('entity cache configuration', () => {
     ['ENTITY_CACHE_TTL_SECONDS', '0'],
     ['ENTITY_CACHE_TTL_SECONDS', '86400'],
     ['ENTITY_CACHE_MAX_ENTRIES', '0'],
+    ['ENTITY_CACHE_MAX_BYTES', '100'],
     ['ENTITY_CACHE_REDIS_URL', 'http://:s3cret@redis.internal'],
     ['ENTITY_CACHE_REDIS_TIMEOUT_MS', 'fast'],
   ])('names %s when it is %j, and never repeats a Redis password', (variable, value) => {

@@ -40,6 +40,8 @@ export interface EntityCacheOptions {
   ttlSeconds: number;
   /** Bound of the in-memory tier, in entries (one entry: one type of one tenant for one caller). */
   maxEntries: number;
+  /** Bound of the in-memory tier, in characters of entity data as JSON. */
+  maxBytes: number;
   /** The shared tier; absent: memory only. */
   redis?: { url: string; timeoutMs: number; keyPrefix?: string } | undefined;
   observer?: EntityCacheObserver | undefined;
@@ -56,6 +58,7 @@ export class EntityCache {
     const observer = options.observer;
     this.memory = new MemoryTier({
       maxEntries: options.maxEntries,
+      maxBytes: options.maxBytes,
       onCapacityEviction: () => observer?.evict?.('memory', 'capacity', 1),
     });
   }

@@ -32,6 +32,16 @@ export function entitySet(held: Projection, complete: boolean, entities: Iterabl
   return { held, complete, entities: pruned };
 }
 
+/**
+ * What a set weighs, in characters of its entities as JSON (keys included): the in-memory tier's
+ * byte bound counts this, since what a query selects, not the entry count, decides an entry's size.
+ */
+export function setWeight(set: EntitySet): number {
+  let weight = 0;
+  for (const [key, entity] of set.entities) weight += key.length + JSON.stringify(entity).length;
+  return weight;
+}
+
 interface Encoded {
   h: string;
   c: boolean;

@@ -1,13 +1,16 @@
 /**
- * The in-memory tier: an LRU (lru-cache) bounded by entry count, each entry living until its own
- * expiry. Keyed by derived names only. Entries are grouped by caller, so a Kibo refusal for one
+ * The in-memory tier: an LRU (lru-cache) bounded by entry count and by the weight of the entity
+ * data it holds (an entry is as big as the selection that filled it), each entry living until its
+ * own expiry. Keyed by derived names only. Entries are grouped by caller, so a Kibo refusal for one
  * caller's credentials drops all of that caller's entries without scanning the others.
  */
 import { LRUCache } from 'lru-cache';
-import type { CachedSet } from './entity-set.js';
+import { setWeight, type CachedSet } from './entity-set.js';
 
 export interface MemoryTierOptions {
   maxEntries: number;
+  /** Bound of the entity data held, in characters of JSON (`setWeight`); a heavier set is not kept. */
+  maxBytes: number;
   /** Called when the bound pushes an entry out (not on expiry, deletion or replacement). */
   onCapacityEviction?: () => void;
 }
@@ -20,6 +23,8 @@ export class MemoryTier {
   constructor(options: MemoryTierOptions) {
     this.entries = new LRUCache<string, CachedSet>({
       max: options.maxEntries,
+      maxSize: options.maxBytes,
+      sizeCalculation: (set) => Math.max(1, setWeight(set)),
       dispose: (_value, key, reason) => {
         if (reason === 'set') return;
         this.forget(key);
@@ -38,6 +43,8 @@ export class MemoryTier {
     if (ttl <= 0) return;
     const key = `${callerId}/${name}`;
     this.entries.set(key, set, { ttl });
+    // A set heavier than the whole bound is refused (and any older one under its name dropped).
+    if (!this.entries.has(key)) return this.forget(key);
     let keys = this.byCaller.get(callerId);
     if (!keys) this.byCaller.set(callerId, (keys = new Set()));
     keys.add(key);

@@ -66,6 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ? await EntityCache.create({
         ttlSeconds: config.entityCache.ttlSeconds,
         maxEntries: config.entityCache.maxEntries,
+        maxBytes: config.entityCache.maxBytes,
         redis: config.entityCache.redisUrl
           ? { url: config.entityCache.redisUrl, timeoutMs: config.entityCache.redisTimeoutMs }
           : undefined,

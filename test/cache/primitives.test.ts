@@ -95,7 +95,7 @@ describe('memory tier', () => {
 
   it('is bounded by its entry count, and says when the bound evicts', () => {
     let evicted = 0;
-    const tier = new MemoryTier({ maxEntries: 3, onCapacityEviction: () => evicted++ });
+    const tier = new MemoryTier({ maxEntries: 3, maxBytes: 1024 * 1024, onCapacityEviction: () => evicted++ });
     for (let i = 0; i < 5; i++) tier.set('caller', `entry-${i}`, set(Date.now() + 60_000));
     expect(tier.size).toBe(3);
     expect(evicted).toBe(2);
@@ -103,8 +103,25 @@ describe('memory tier', () => {
     expect(tier.get('caller', 'entry-4')).toBeDefined();
   });
 
+  it('is bounded by the weight of what it holds: the oldest go first, a set heavier than the bound is not kept', () => {
+    const heavy = (expiresAt: number, characters: number) => ({
+      ...set(expiresAt),
+      entities: new Map([['1', { id: 1, name: 'x'.repeat(characters) }]]),
+    });
+    let evicted = 0;
+    const tier = new MemoryTier({ maxEntries: 100, maxBytes: 1_000, onCapacityEviction: () => evicted++ });
+    for (let i = 0; i < 5; i++) tier.set('caller', `entry-${i}`, heavy(Date.now() + 60_000, 300));
+    expect(tier.size).toBe(3);
+    expect(evicted).toBe(2);
+    expect(tier.get('caller', 'entry-4')).toBeDefined();
+    tier.set('other', 'huge', heavy(Date.now() + 60_000, 2_000));
+    expect(tier.get('other', 'huge')).toBeUndefined();
+    // Nothing of the refused set is remembered for its caller either.
+    expect(tier.evictCaller('other')).toBe(0);
+  });
+
   it('drops one caller’s entries and only those', () => {
-    const tier = new MemoryTier({ maxEntries: 10 });
+    const tier = new MemoryTier({ maxEntries: 10, maxBytes: 1024 * 1024 });
     tier.set('a', 'x', set(Date.now() + 60_000));
     tier.set('a', 'y', set(Date.now() + 60_000));
     tier.set('b', 'x', set(Date.now() + 60_000));
@@ -115,7 +132,7 @@ describe('memory tier', () => {
   });
 
   it('does not answer past an entry’s expiry', () => {
-    const tier = new MemoryTier({ maxEntries: 10 });
+    const tier = new MemoryTier({ maxEntries: 10, maxBytes: 1024 * 1024 });
     tier.set('a', 'x', set(Date.now() + 50));
     expect(tier.get('a', 'x')).toBeDefined();
     expect(tier.get('a', 'x', Date.now() + 51)).toBeUndefined();

@@ -49,6 +49,7 @@ describe.skipIf(skipReason !== undefined)('Redis tier', () => {
     EntityCache.create({
       ttlSeconds: 60,
       maxEntries: 100,
+      maxBytes: 1024 * 1024,
       redis: { url: redis.url, timeoutMs },
       observer,
     });
@@ -182,6 +183,7 @@ describe.skipIf(skipReason !== undefined)('Redis tier', () => {
     const cache = await EntityCache.create({
       ttlSeconds: 60,
       maxEntries: 100,
+      maxBytes: 1024 * 1024,
       redis: { url: dead.url, timeoutMs: 100 },
       observer,
     });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARSER_CACHE_MAX_CHARS } from '../../src/plugins/bounded-parser-cache.js';
 import { PROJECTION_CACHE_MAX_ENTRIES, projectionCacheSize } from '../../src/projection/response-fields.js';
 import { heldParserCacheChars } from '../../src/yoga.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { startStack, withStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -89,6 +89,76 @@ describe("Yoga's parse caches", () => {
       const held = heldParserCacheChars(stack.gateway.yoga);
       expect(held).toBeGreaterThan(PARSER_CACHE_MAX_CHARS / 2);
       expect(held).toBeLessThanOrEqual(PARSER_CACHE_MAX_CHARS);
+    },
+  );
+});
+
+describe('the entity cache', () => {
+  /**
+   * Every switchTenant seeds the cache under the credentials of the ticket it returns, and each
+   * ticket carries a fresh JWT: a user who switches again and again with a wide selection writes new
+   * entries every time, and the entry count alone lets each be as big as the selection makes it.
+   */
+  const WIDE = /* GraphQL */ `
+    mutation {
+      switchTenant(tenantId: 100002) {
+        availableTenants {
+          id
+          name
+          domain
+          sites {
+            id
+            name
+            domain
+            countryCode
+          }
+          masterCatalogs {
+            id
+            name
+            catalogs {
+              id
+              name
+            }
+          }
+          attributes {
+            name
+            value
+          }
+        }
+      }
+    }
+  `;
+  const MAX_BYTES = 1024 * 1024;
+
+  it(
+    `holds at most ENTITY_CACHE_MAX_BYTES (${MAX_BYTES.toLocaleString('en')} here) of entity data after 40 switches with a wide selection`,
+    { timeout: 120_000 },
+    async () => {
+      await withStack(
+        {
+          env: {
+            LOG_LEVEL: 'silent',
+            ENTITY_CACHE: 'on',
+            ENTITY_CACHE_MAX_BYTES: String(MAX_BYTES),
+            KIBO_MAX_CONCURRENT_PER_CREDENTIAL: '64',
+          },
+          sharedEmulator: stack.emulator,
+        },
+        async (cached) => {
+          await sendMany(40, 4, async () => {
+            const response = await cached.graphql(WIDE);
+            expect(response.body.errors).toBeUndefined();
+          });
+          const { memory } = await cached.gateway.entityCache!.dump();
+          // Each entity's key and its JSON, the weight the bound is stated in.
+          let held = 0;
+          for (const [, set] of memory)
+            for (const [key, entity] of set.entities) held += key.length + JSON.stringify(entity).length;
+          // Filled, not left empty: one switch's entries weigh a good part of the bound.
+          expect(held).toBeGreaterThan(MAX_BYTES / 4);
+          expect(held).toBeLessThanOrEqual(MAX_BYTES);
+        },
+      );
     },
   );
 });
