@@ -2,8 +2,8 @@
  * What introspection costs. graphql-armor's cost limit skips `__schema` (its `ignoreIntrospection`),
  * and could not price it anyway: it counts a list field once, while `__schema { types { fields … } }`
  * answers every type and every field of the schema — 30 aliases of it turned 1.5 KB into 1 MB. Here
- * each `__schema` field an operation selects (through aliases and fragments) is charged what a whole
- * schema's answer weighs, priced as armor prices fields (objects 2, scalars 1) over the real answer to
+ * each `__schema` field an operation selects (through aliases and fragments), once per `types` field
+ * under it, is charged what a whole schema's answer weighs, priced as armor prices fields (objects 2, scalars 1) over the real answer to
  * the full introspection query, computed once. The charge is added to the operation's armor cost,
  * and the sum must stay within `MAX_COST`: one GraphiQL introspection fits, a dozen do not.
  */
@@ -13,6 +13,7 @@ import {
   GraphQLError,
   Kind,
   type ASTVisitor,
+  type FieldNode,
   type GraphQLSchema,
   type SelectionSetNode,
   type ValidationContext,
@@ -66,19 +67,36 @@ export function introspectionCostRule({ maxCost, armorCost }: IntrospectionCostO
   });
 }
 
-/** How many `__schema` fields a selection set holds, fragments spread (each once per path). */
+/**
+ * How many whole-schema answers a selection set asks for, fragments spread (each once per path):
+ * each `__schema` field counts once per `types` field it selects (aliases of `types` inside one
+ * `__schema` each answer every type: 29 of them made 3 KB into 540 KB), and at least once.
+ */
 function schemaFields(context: ValidationContext, selectionSet: SelectionSetNode, spreading: Set<string>): number {
+  return countFields(context, selectionSet, spreading, '__schema', (field) =>
+    Math.max(1, field.selectionSet ? countFields(context, field.selectionSet, new Set(), 'types', () => 1) : 0),
+  );
+}
+
+/** Sums `weigh(field)` over the fields named `name` in a selection set, fragments spread once per path. */
+function countFields(
+  context: ValidationContext,
+  selectionSet: SelectionSetNode,
+  spreading: Set<string>,
+  name: string,
+  weigh: (field: FieldNode) => number,
+): number {
   let count = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
-      if (selection.name.value === '__schema') count++;
+      if (selection.name.value === name) count += weigh(selection);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      count += schemaFields(context, selection.selectionSet, spreading);
+      count += countFields(context, selection.selectionSet, spreading, name, weigh);
     } else if (!spreading.has(selection.name.value)) {
       const fragment = context.getFragment(selection.name.value);
       if (!fragment) continue;
       spreading.add(selection.name.value);
-      count += schemaFields(context, fragment.selectionSet, spreading);
+      count += countFields(context, fragment.selectionSet, spreading, name, weigh);
       spreading.delete(selection.name.value);
     }
   }

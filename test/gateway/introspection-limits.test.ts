@@ -46,6 +46,16 @@ describe('introspection is counted in the cost limit', () => {
     expect(response.body.data?.__schema.types.length).toBeGreaterThan(20);
   });
 
+  it('29 aliases of types inside one __schema are charged each, and refused', async () => {
+    const types = Array.from(
+      { length: 29 },
+      (_, i) => `t${i}: types { name description fields { name description args { name } type { name } } }`,
+    ).join(' ');
+    const response = await stack.graphql(`{ __schema { ${types} } }`);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
+    expect(response.body.data ?? undefined).toBeUndefined();
+  });
+
   it('the charge adds to the rest of the operation’s cost: together they must fit MAX_COST', async () => {
     const maxCost = schemaIntrospectionWeight(schema) + 10;
     await withStack(
