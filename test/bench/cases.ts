@@ -49,6 +49,18 @@ export const SERVERS = {
   'gateway-silent': { script: 'dist/src/main.js', env: gateway({ LOG_LEVEL: 'silent' }) },
   'gateway-full': { script: 'dist/src/main.js', env: gateway({ PROJECTION: 'false' }) },
   'gateway-no-cache': { script: 'dist/src/main.js', env: gateway({ ENTITY_CACHE: 'off' }) },
+  // The soak's gateway: every limit at its production default (the cases above raise MAX_COST). The
+  // entity cache's entries live 10 s instead of 60, so it reaches its steady state (entries expiring
+  // as fast as switches seed them) within the soak's warm-up and RSS can be judged after it.
+  'gateway-soak': {
+    script: 'dist/src/main.js',
+    env: (emulatorUrl) => ({
+      KIBO_BASE_URL: emulatorUrl,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ENTITY_CACHE_TTL_SECONDS: '10',
+    }),
+  },
 } satisfies Record<string, ServerSpec>;
 
 export type ServerName = keyof typeof SERVERS | 'emulator';

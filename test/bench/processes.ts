@@ -52,15 +52,23 @@ export async function startServer(
     throw new Error(`${name}: ${error.message}`);
   });
   const { child } = server;
+  // One question at a time: the probe answers in order, and each answer goes to the one who asked.
+  let asked: Promise<unknown> = Promise.resolve();
   return {
     name,
     url: server.url,
     pid: server.pid,
-    ask: <T>(message: string) =>
-      new Promise<T>((resolve) => {
-        child.once('message', (answer) => resolve(answer as T));
-        child.send(message);
-      }),
+    ask: <T>(message: string) => {
+      const answer = asked.then(
+        () =>
+          new Promise<T>((resolve) => {
+            child.once('message', (reply) => resolve(reply as T));
+            child.send(message);
+          }),
+      );
+      asked = answer.catch(() => undefined);
+      return answer;
+    },
     stop: async () => void (await server.stop()),
   };
 }

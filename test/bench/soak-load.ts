@@ -4,7 +4,7 @@
  * Prints one JSON line: totals by kind and the count of unexpected answers.
  */
 import autocannon from 'autocannon';
-import { DEMO } from '../../src/emulator/demo-data.js';
+import { DEMO, teamRefreshToken } from '../../src/emulator/demo-data.js';
 
 const { url, durationSeconds, connections } = JSON.parse(process.argv[2]!) as {
   url: string;
@@ -14,18 +14,42 @@ const { url, durationSeconds, connections } = JSON.parse(process.argv[2]!) as {
 
 const query = (tenantId: number) =>
   JSON.stringify({ query: `mutation { switchTenant(tenantId: ${tenantId}) { accessToken tenant { id name } } }` });
+// Every request carries the next team member's refresh token in turn: one credential (bearer and
+// refresh token) may have only KIBO_MAX_CONCURRENT_PER_CREDENTIAL Kibo calls in flight, and a soak is
+// many users, not one client flooding. Members 7–20 (the adversarial mix uses the first ones).
+let nextMember = 0;
+const nextTeamToken = () => teamRefreshToken(7 + (nextMember++ % (DEMO.teamSize - 6)));
 const headers = (authorization: string | undefined) => ({
   'content-type': 'application/json',
-  'x-kibo-refresh-token': DEMO.refreshToken,
   ...(authorization && { authorization }),
 });
 
 /** Each kind of request and the code its answer must carry (null: a ticket). */
-const MIX: Array<{ kind: string; authorization: string | undefined; tenantId: number; expected: string | null }> = [
-  { kind: 'success', authorization: `Bearer ${DEMO.appToken}`, tenantId: 100002, expected: null },
+const MIX: Array<{
+  kind: string;
+  authorization: string | undefined;
+  tenantId: number;
+  expected: string | null;
+}> = [
+  {
+    kind: 'success',
+    authorization: `Bearer ${DEMO.appToken}`,
+    tenantId: 100002,
+    expected: null,
+  },
   { kind: 'unknown bearer', authorization: 'Bearer not-a-token', tenantId: 100002, expected: 'UNAUTHENTICATED' },
-  { kind: 'forbidden tenant', authorization: `Bearer ${DEMO.appToken}`, tenantId: 999999, expected: 'FORBIDDEN' },
-  { kind: 'success', authorization: `Bearer ${DEMO.appToken}`, tenantId: 100017, expected: null },
+  {
+    kind: 'forbidden tenant',
+    authorization: `Bearer ${DEMO.appToken}`,
+    tenantId: 100017,
+    expected: 'FORBIDDEN',
+  },
+  {
+    kind: 'success',
+    authorization: `Bearer ${DEMO.appToken}`,
+    tenantId: 100009,
+    expected: null,
+  },
   { kind: 'no bearer', authorization: undefined, tenantId: 100002, expected: 'UNAUTHENTICATED' },
   {
     kind: 'upstream 500',
@@ -55,15 +79,21 @@ const MIX: Array<{ kind: string; authorization: string | undefined; tenantId: nu
 
 const totals: Record<string, number> = {};
 let unexpected = 0;
+let fiveXX = 0;
 const examples: string[] = [];
 
 const requests = MIX.map((entry) => ({
   method: 'POST' as const,
   path: '/graphql',
   headers: headers(entry.authorization),
+  setupRequest: (request: autocannon.Request): autocannon.Request => ({
+    ...request,
+    headers: { ...request.headers, 'x-kibo-refresh-token': nextTeamToken() },
+  }),
   body: query(entry.tenantId),
   onResponse: (status: number, body: string) => {
     totals[entry.kind] = (totals[entry.kind] ?? 0) + 1;
+    if (status >= 500) fiveXX++;
     let ok = false;
     try {
       const parsed = JSON.parse(body) as {
@@ -99,6 +129,7 @@ console.log(
     non2xx: result.non2xx,
     totals,
     unexpected,
+    fiveXX,
     examples,
   }),
 );
