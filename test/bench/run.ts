@@ -19,8 +19,9 @@
  * gateway-projected with --cpu-prof: its cold-start warm-up curve and where the steady-state CPU
  * goes, written to .bench/profile/) --soak (honest and adversarial traffic instead of the cases,
  * judged on unexpected answers, RSS flatness and the projection cache: soak.ts; --duration sets its
- * length, 90 s by default) --supergraph (the entity cache under supergraph traffic instead:
- * test/bench/supergraph.ts) --rolling [--rotations N] [--drain-delay MS] (a rolling restart of three replicas behind
+ * length, 90 s by default; --node-options "…" sets its gateway's NODE_OPTIONS) --supergraph (the
+ * entity cache under supergraph traffic instead: test/bench/supergraph.ts) --rolling [--rotations N]
+ * [--drain-delay MS] (a rolling restart of three replicas behind
  * nginx instead: rolling.ts).
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -68,6 +69,7 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     'profile-case': { type: 'string', default: 'gateway-projected' },
     soak: { type: 'boolean', default: false },
+    'node-options': { type: 'string' },
     supergraph: { type: 'boolean', default: false },
     rolling: { type: 'boolean', default: false },
     rotations: { type: 'string', default: '3' },
@@ -110,7 +112,12 @@ async function startServers(cases: BenchCase[]): Promise<Servers> {
     servers[name] = await startServer(
       name,
       SERVERS[name].script,
-      { ...SERVERS[name].env(emulator.url), PORT: String(port) },
+      {
+        ...SERVERS[name].env(emulator.url),
+        PORT: String(port),
+        // --node-options: V8 settings for the soak's gateway (a heap cap, say), as a deployment would set them.
+        ...(name === 'gateway-soak' && flags['node-options'] && { NODE_OPTIONS: flags['node-options'] }),
+      },
       port,
     );
   }
