@@ -188,6 +188,7 @@ export class EntityCache {
   }
 
   close(): Promise<void> {
+    this.memory.close();
     return this.redis?.close() ?? Promise.resolve();
   }
 }

@@ -13,12 +13,19 @@ export interface MemoryTierOptions {
   maxBytes: number;
   /** Called when the bound pushes an entry out (not on expiry, deletion or replacement). */
   onCapacityEviction?: () => void;
+  /** How often expired entries are dropped (5 s): lru-cache otherwise keeps them until a bound pushes them out. */
+  sweepEveryMs?: number;
 }
 
 export class MemoryTier {
   private readonly entries: LRUCache<string, CachedSet>;
   /** caller id → the keys of that caller's entries now in `entries`. */
   private readonly byCaller = new Map<string, Set<string>>();
+  /**
+   * Expired entries answer nothing but, left alone, would stay until the entry or byte bound pushed
+   * them out: memory would climb to the bounds under any steady stream of switches, whatever the TTL.
+   */
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: MemoryTierOptions) {
     this.entries = new LRUCache<string, CachedSet>({
@@ -31,6 +38,12 @@ export class MemoryTier {
         if (reason === 'evict') options.onCapacityEviction?.();
       },
     });
+    this.sweeper = setInterval(() => this.entries.purgeStale(), options.sweepEveryMs ?? 5_000);
+    this.sweeper.unref();
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
   }
 
   get(callerId: string, name: string, now = Date.now()): CachedSet | undefined {

@@ -131,6 +131,20 @@ describe('memory tier', () => {
     expect(tier.evictCaller('a')).toBe(0);
   });
 
+  it('drops expired entries on its own, so memory follows what is live rather than the bounds', async () => {
+    const tier = new MemoryTier({ maxEntries: 100, maxBytes: 1024 * 1024, sweepEveryMs: 20 });
+    try {
+      for (let i = 0; i < 10; i++) tier.set('caller', `entry-${i}`, set(Date.now() + 30));
+      tier.set('caller', 'lasting', set(Date.now() + 60_000));
+      expect(tier.size).toBe(11);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(tier.size).toBe(1);
+      expect(tier.evictCaller('caller')).toBe(1);
+    } finally {
+      tier.close();
+    }
+  });
+
   it('does not answer past an entry’s expiry', () => {
     const tier = new MemoryTier({ maxEntries: 10, maxBytes: 1024 * 1024 });
     tier.set('a', 'x', set(Date.now() + 50));
