@@ -27,7 +27,7 @@ export const ERROR_CODES = {
     when: 'the `operationName` names no operation of the document, or a document of several operations names none',
   },
   OPERATION_LIMIT_EXCEEDED: {
-    when: 'depth, aliases, tokens, directives or cost over the configured limit (nothing sent to Kibo)',
+    when: 'depth, aliases, tokens, directives or cost over the configured limit, or more than 1,000 `_entities` representations in one request (nothing sent to Kibo)',
   },
   UPSTREAM_CALL_LIMIT: {
     when: 'the operation would make more distinct Kibo calls than `MAX_UPSTREAM_CALLS`; `extensions.limit` and `extensions.calls` say how many (nothing sent)',

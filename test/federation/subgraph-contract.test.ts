@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
+import { MAX_REPRESENTATIONS } from '../../src/requests/entity-representations.js';
 import { EntitiesDocument } from '../generated/operations.js';
 import { DEMO_HEADERS, startStack, type Stack } from '../support/stack.js';
 
@@ -126,6 +127,34 @@ describe('_entities', () => {
     expect(errors.map((error) => error.path)).toEqual(bad.map((_, i) => ['_entities', i + 1]));
     for (const error of errors) expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(stack.emulator.received).toHaveLength(1);
+  });
+
+  it(`refuses more than ${MAX_REPRESENTATIONS} representations over all _entities fields of a request, with one error`, async () => {
+    const tenants = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({ __typename: 'Tenant', id: 100001 + (i % 50) }));
+    const aliased = (count: number) =>
+      `query($r: [_Any!]!) { ${Array.from({ length: count }, (_, i) => `e${i}: _entities(representations: $r) { ... on Tenant { id } }`).join(' ')} }`;
+    // No credentials: each representation within the limit gets its own UNAUTHENTICATED error.
+    const anonymous = { 'x-vol-tenant': '100002' };
+    const atLimit = await stack.graphql(aliased(1), {
+      variables: { r: tenants(MAX_REPRESENTATIONS) },
+      headers: anonymous,
+    });
+    expect(atLimit.body.errors).toHaveLength(MAX_REPRESENTATIONS);
+    expect(new Set(atLimit.body.errors?.map((error) => error.extensions?.code))).toEqual(new Set(['UNAUTHENTICATED']));
+
+    const over = await stack.graphql(aliased(30), { variables: { r: tenants(1_000) }, headers: anonymous });
+    // _entities is non-null: the first refusal nulls the whole answer, and no other field runs.
+    expect(over.body.errors).toHaveLength(1);
+    for (const error of over.body.errors ?? []) {
+      expect(error.extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
+      expect(error.extensions?.limit).toBe(MAX_REPRESENTATIONS);
+    }
+    expect(over.body.data ?? null).toBeNull();
+    // Split over fields or not, it is the request's total that counts; and nothing reached Kibo.
+    const split = await stack.graphql(aliased(2), { variables: { r: tenants(501) }, headers: CONTEXT });
+    expect(split.body.errors?.map((error) => error.extensions?.code)).toEqual(['OPERATION_LIMIT_EXCEEDED']);
+    expect(stack.received).toHaveLength(0);
   });
 
   it('asks only for what the query selects of the types referenced', async () => {
