@@ -277,7 +277,7 @@ function errorJson(error: GraphQLError) {
   const { http: _http, unexpected: _unexpected, ...extensions } = error.extensions ?? {};
   return {
     message: error.message,
-    locations: error.locations,
+    locations: error.locations?.length ? error.locations : undefined,
     path: error.path,
     extensions: Object.keys(extensions).length ? extensions : undefined,
   };

@@ -11,6 +11,9 @@
  * TRUSTED_PATH_RUNS sets the count per configuration (default 120); fast-check prints the seed of a
  * failure.
  *
+ * The manifest's documents run compiled by graphql-jit on the fast path, except MaybeSites (`@include`),
+ * which keeps graphql-js's executor there: both executors are compared with Yoga's.
+ *
  * Two configurations cover the rules the fast path applies itself: cookie mode with two CORS origins,
  * and `only` with one origin, a small answer budget and a short execution deadline. Masking has its
  * own pair: a fault of the gateway's own (an upstream-call observer that throws) must come out as
