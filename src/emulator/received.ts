@@ -24,6 +24,8 @@ export interface ReceivedRequest {
   correlationId: string;
   /** The W3C `traceparent` the request carried, if any. */
   traceparent: string | null;
+  /** The W3C `baggage` the request carried, if any. */
+  baggage: string | null;
 }
 
 /**
@@ -39,7 +41,7 @@ export function recordRequest(
 ): ReceivedRequest {
   const correlationId = randomBytes(16).toString('hex');
   response.setHeader(CORRELATION_HEADER, correlationId);
-  const traceparent = request.headers.traceparent;
+  const { traceparent, baggage } = request.headers;
   const record: ReceivedRequest = {
     method: request.method ?? '',
     client,
@@ -51,6 +53,7 @@ export function recordRequest(
     clientAborted: false,
     correlationId,
     traceparent: typeof traceparent === 'string' ? traceparent : null,
+    baggage: typeof baggage === 'string' ? baggage : null,
   };
   response.on('close', () => {
     record.status = response.statusCode;

@@ -13,6 +13,7 @@ import {
   diag,
   propagation,
   trace,
+  defaultTextMapSetter,
   DiagLogLevel,
   SpanKind,
   SpanStatusCode,
@@ -123,6 +124,10 @@ export async function startTracing(config: TracingConfig, logger: Logger): Promi
     },
   };
 
+  // Kibo is another party: it gets the trace context (traceparent, tracestate), so the trace
+  // continues there, and never the caller's baggage — key-value pairs a client or router fills for
+  // its own services (user or session ids, flags), which the global propagator would hand on as is.
+  const kiboPropagator = new W3CTraceContextPropagator();
   const kiboObserver: UpstreamCallObserver = {
     start({ method, pathTemplate, tenantId }) {
       const span = tracer.startSpan(`${method} ${pathTemplate}`, {
@@ -134,7 +139,7 @@ export async function startTracing(config: TracingConfig, logger: Logger): Promi
         },
       });
       const headers: Record<string, string> = {};
-      propagation.inject(trace.setSpan(context.active(), span), headers);
+      kiboPropagator.inject(trace.setSpan(context.active(), span), headers, defaultTextMapSetter);
       return { headers, end: (event) => endKiboSpan(span, event) };
     },
   };

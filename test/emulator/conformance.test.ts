@@ -214,6 +214,7 @@ describe('refusals, each with a Kibo-style error body', () => {
         clientAborted: false,
         correlationId: expect.stringMatching(/^[0-9a-f]{32}$/),
         traceparent: null,
+        baggage: null,
       },
     ]);
   });

@@ -122,6 +122,24 @@ describe('a traced gateway', () => {
     });
   });
 
+  it('hands Kibo the trace context but never the caller’s baggage', async () => {
+    stack.resetRecords();
+    const traceId = hex(16);
+    const response = await stack.graphql(SWITCH_TENANT, {
+      variables: { t: 100002 },
+      headers: {
+        ...DEMO_HEADERS,
+        traceparent: `00-${traceId}-${hex(8)}-01`,
+        tracestate: 'router=abc',
+        baggage: 'session.id=baggage-canary-7f3a,user.id=alice',
+      },
+    });
+    expect(response.body.errors).toBeUndefined();
+    const received = stack.emulator.received.find((r) => r.method === 'PUT')!;
+    expect(received.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(received.baggage).toBeNull();
+  });
+
   it('marks a Kibo refusal: error status, Kibo’s code, the outcome class, the correlation id', async () => {
     stack.resetRecords();
     const traceId = hex(16);
