@@ -57,6 +57,17 @@ export interface Tracing {
 }
 
 const TRACER_NAME = 'kibo-auth-gateway';
+/** How long shutdown waits for the last spans to reach the collector (a healthy one takes milliseconds). */
+const SHUTDOWN_FLUSH_MS = 3_000;
+
+/** `promise`'s value, or false once `ms` have passed without one. */
+function withinMs(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 export async function startTracing(config: TracingConfig, logger: Logger): Promise<Tracing> {
   // The SDK reports failed exports and bad settings through `diag`: into our log, at warn.
@@ -160,8 +171,21 @@ export async function startTracing(config: TracingConfig, logger: Logger): Promi
       return spanContext && { trace_id: spanContext.traceId, span_id: spanContext.spanId };
     },
     async shutdown() {
-      // A collector that is down loses these spans (diag says so), but must not hold up the exit.
-      await provider.shutdown().catch(() => {});
+      // A collector that is slow or unreachable loses these spans, but must not hold up the exit: the
+      // exporter alone would wait OTEL_EXPORTER_OTLP_TIMEOUT (10 s by default) on top of the drain
+      // delay and grace the orchestrator's kill timeout is sized for.
+      const flushed = await withinMs(
+        provider.shutdown().then(
+          () => true,
+          () => false,
+        ),
+        SHUTDOWN_FLUSH_MS,
+      );
+      if (!flushed)
+        logger.warn(
+          { component: 'opentelemetry', timeoutMs: SHUTDOWN_FLUSH_MS },
+          'tracing: the spans still batched at shutdown did not reach the collector; they are lost',
+        );
       trace.disable();
       diag.disable();
       propagation.disable();

@@ -6,6 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MANIFEST_URL } from '../../src/trusted-documents/manifest.js';
@@ -284,6 +286,34 @@ describe('shutdown', () => {
     await stack.close();
     expect(inTrace(traceId).map((span) => span.kind)).toContain(SPAN_KIND.CLIENT);
   });
+});
+
+describe('a collector that never answers', () => {
+  let silent: Server;
+  let url: string;
+  beforeAll(async () => {
+    // Takes the export request and never answers it, as a collector that is stuck or overloaded does.
+    silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('holds shutdown up for at most the flush bound, and says the spans are lost', async () => {
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '60000';
+    const stack = await startStack({
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', LOG_LEVEL: 'info' },
+    });
+    await stack.graphql(SWITCH_TENANT, { variables: { t: 100002 }, headers: DEMO_HEADERS });
+    const started = performance.now();
+    await stack.close();
+    // The exporter's own timeout is 10 s; the flush bound is 3 s.
+    expect(performance.now() - started).toBeLessThan(6_000);
+    expect(logLines(stack).some((line) => String(line['msg']).includes('did not reach the collector'))).toBe(true);
+  }, 20_000);
 });
 
 describe('OTLP encodings', () => {
