@@ -10,6 +10,7 @@ import { KiboClient, type UpstreamCallEvent } from '../kibo/client.js';
 import { GRAPHQL_PATH } from '../paths.js';
 import type { Logger } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
+import { PROJECTION_CACHE_MAX_ENTRIES, projectionCacheSize } from '../projection/response-fields.js';
 import { createGatewayApp, type GatewayApp, type GatewayYoga } from '../yoga.js';
 import { oversizedBody } from './body-limit.js';
 import { capConnections, connectionLimitOptions } from './connection-limits.js';
@@ -48,6 +49,11 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, logger } = options;
   const metrics = config.metrics ? new GatewayMetrics() : undefined;
+  metrics?.watchCacheSize(
+    'gateway_projection_cache_entries',
+    `Entries of the per-document projection cache (at most ${PROJECTION_CACHE_MAX_ENTRIES}).`,
+    projectionCacheSize,
+  );
   // Loaded only when configured: with tracing off, no OpenTelemetry module is ever imported.
   const tracing = config.tracing
     ? await (await import('../telemetry/tracing.js')).startTracing(config.tracing, logger)

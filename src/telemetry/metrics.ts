@@ -4,7 +4,7 @@
  * names or anything a caller controls, and never a credential.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EntityCacheObserver } from '../cache/entity-cache.js';
 import type { UpstreamCallEvent } from '../kibo/client.js';
 
@@ -87,6 +87,21 @@ export class GatewayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * The size of a cache keyed by client input, read when /metrics is scraped: a bound that holds
+   * shows as a flat line (the soak reads it; an operator can alert on it).
+   */
+  watchCacheSize(name: string, help: string, size: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(size());
+      },
+    });
   }
 
   /** Counts what the entity cache reports; its labels are closed sets (tiers, reasons, operations). */

@@ -4,8 +4,6 @@
  *   'alloc-begin' → starts counting bytes allocated on the V8 heap (a GC profiler runs meanwhile);
  *   'alloc-end'   → { allocatedBytes } since 'alloc-begin': heap growth plus what every GC freed;
  *   'memory'      → process.memoryUsage() and V8's heap spaces: what the resident set holds;
- *   'caches'      → { projectionCacheEntries }: the compiled gateway's per-document projection cache
- *                   (the module instance the compiled gateway loaded: ask a gateway only);
  *   'live-heap'   → { liveHeapBytes }: the heap in use right after a full garbage collection.
  * Plain JavaScript so it loads in compiled servers without a TypeScript loader.
  */
@@ -28,11 +26,6 @@ process.on('message', (message) => {
     for (const gc of statistics)
       freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
     process.send({ allocatedBytes: usedAtEnd - usedAtBegin + freed, gcs: statistics.length });
-  } else if (message === 'caches') {
-    import(new URL('../../dist/src/projection/response-fields.js', import.meta.url).href).then(
-      (module) => process.send({ projectionCacheEntries: module.projectionCacheSize() }),
-      () => process.send({ projectionCacheEntries: null }),
-    );
   } else if (message === 'live-heap') {
     // A full collection first, so what is left is what the process still holds.
     v8.setFlagsFromString('--expose-gc');

@@ -8,7 +8,7 @@
  * every answer checked for the outcome its request must get. The caches keyed by client input (Yoga's
  * parse caches, the projection cache) are filled to their bounds first, so the soak watches them
  * full and evicting. Meanwhile the gateway's RSS is sampled
- * every second, its projection cache's size every 5 s (the probe, over IPC), and `/health` timed
+ * every second, its projection cache's size every 5 s (its /metrics gauge), and `/health` timed
  * every half second.
  *
  * It passes when nothing unexpected was answered (no 5xx at all), `/health` always answered, the
@@ -86,9 +86,13 @@ export async function runSoak(
   const rss: number[] = [];
   const sampler = setInterval(() => rss.push(memoryMiB(gateway.pid).rss), 1_000);
   const cacheSizes: number[] = [];
+  // Read from the gateway's own gauge: the compiled gateway is one bundle, so no module of it can be
+  // reached from outside to ask.
   const cacheSampler = setInterval(async () => {
-    const { projectionCacheEntries } = await gateway.ask<{ projectionCacheEntries: number | null }>('caches');
-    cacheSizes.push(projectionCacheEntries ?? NaN);
+    const text = await fetch(`${gateway.url}/metrics`)
+      .then((response) => response.text())
+      .catch(() => '');
+    cacheSizes.push(Number(/^gateway_projection_cache_entries (\S+)$/m.exec(text)?.[1] ?? NaN));
   }, 5_000);
   // The heap still in use after a full collection, at the end of the warm-up and of each third after
   // it: a leak shows there even when RSS has room to hide it. Only three forced collections, so the

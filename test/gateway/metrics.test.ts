@@ -1,6 +1,7 @@
 /** Prometheus metrics: what they count, and that METRICS=false removes the endpoint. */
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectionCacheSize } from '../../src/projection/response-fields.js';
 import { startStack, withStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
@@ -18,6 +19,15 @@ const sample = (text: string, series: string) =>
   Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
 
 describe('/metrics', () => {
+  it('shows the projection cache’s size, read when scraped', async () => {
+    await stack.graphql('mutation { switchTenant(tenantId: 100002) { createdOn } }');
+    const { text } = await metricsOf(stack);
+    expect(text).toContain('# TYPE gateway_projection_cache_entries gauge');
+    // The cache is one per process, shared by every stack the tests start here.
+    expect(sample(text, 'gateway_projection_cache_entries')).toBe(projectionCacheSize());
+    expect(projectionCacheSize()).toBeGreaterThan(0);
+  });
+
   it('counts Kibo calls by outcome, their bytes, and responses by status class', async () => {
     const before = (await metricsOf(stack)).text;
     await stack.graphql(/* GraphQL */ `
