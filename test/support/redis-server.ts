@@ -35,7 +35,7 @@ export function redisServerBinary(): string | undefined {
 export function redisUnavailableReason(): string | undefined {
   if (redisServerBinary()) return undefined;
   const reason = 'redis-server is not installed (apt-get install redis-server); the Redis tier tests are skipped';
-  if (process.env.CI === 'true') throw new Error(`${reason} — but CI must run them: .ci/run installs it`);
+  if (process.env.CI) throw new Error(`${reason} — but CI must run them: .ci/run installs it`);
   return reason;
 }
 
