@@ -8,7 +8,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json bundle.ts ./
+COPY tsconfig.json ./
+COPY deploy/bundle.ts ./deploy/
 COPY src ./src
 COPY schema ./schema
 RUN npm run build

@@ -22,7 +22,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const ROOT = dirname(fileURLToPath(import.meta.url));
+// This file sits in deploy/: the repository is one level up.
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'dist/src');
 const CHUNK_PREFIX = 'bundle-chunk-';
 
