@@ -12,9 +12,14 @@ export interface Refusal {
   message: string;
 }
 
-export function sendRefusal(response: ServerResponse, { status, code, message }: Refusal): void {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  response.writeHead(status, {
+/** The coded JSON body of a refusal, as a GraphQL error would carry it. */
+export function refusalBody({ code, message }: Refusal): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code } }] });
+}
+
+export function sendRefusal(response: ServerResponse, refusal: Refusal): void {
+  const body = refusalBody(refusal);
+  response.writeHead(refusal.status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',

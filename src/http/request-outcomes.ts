@@ -10,13 +10,12 @@
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ErrorCode } from '../error-codes.js';
 import { GRAPHQL_PATH, HEALTH_PATH } from '../paths.js';
 import { requestLineLogger, type Logger } from '../telemetry/logger.js';
 import { METRICS_PATH, type GatewayMetrics } from '../telemetry/metrics.js';
 import { notedFields } from '../telemetry/request-notes.js';
 import { assignRequestId } from '../telemetry/request-id.js';
-import { sendRefusal, type Refusal } from './refusal.js';
+import { refusalBody, sendRefusal, type Refusal } from './refusal.js';
 
 /** nginx's code for "the client closed the request", which Node has no name for. */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -24,23 +23,17 @@ export const CLIENT_CLOSED_REQUEST = 499;
 /** Paths are logged from this closed set only: the raw target is the client's to fill. */
 const LOGGED_PATHS = new Set([GRAPHQL_PATH, METRICS_PATH]);
 
-interface ClientErrorAnswer {
-  status: number;
-  code: ErrorCode;
-  message: string;
-}
-
-const TIMED_OUT: ClientErrorAnswer = {
+const TIMED_OUT: Refusal = {
   status: 408,
   code: 'REQUEST_TIMEOUT',
   message: 'The request was not received in time.',
 };
-const HEADERS_TOO_LARGE: ClientErrorAnswer = {
+const HEADERS_TOO_LARGE: Refusal = {
   status: 431,
   code: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
   message: 'The request headers are too large.',
 };
-const MALFORMED: ClientErrorAnswer = { status: 400, code: 'BAD_REQUEST', message: 'The request is not valid HTTP.' };
+const MALFORMED: Refusal = { status: 400, code: 'BAD_REQUEST', message: 'The request is not valid HTTP.' };
 
 export class RequestOutcomes {
   /** The response in flight on each socket, so a timeout on it is logged on that request's line. */
@@ -109,7 +102,7 @@ export class RequestOutcomes {
     if (!answer) return void socket.destroy();
     if (answer === TIMED_OUT) this.timedOut.add(socket);
     if (socket.writable && socket.bytesWritten === 0) {
-      const body = JSON.stringify({ errors: [{ message: answer.message, extensions: { code: answer.code } }] });
+      const body = refusalBody(answer);
       socket.write(
         `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
           `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
