@@ -3,9 +3,13 @@
  * into one ES module at the same path, so `npm run serve` and the image start in well under a second.
  * Unbundled, Node's ES module loader resolves, reads and links some 650 files at start (graphql-yoga's
  * and graphql-tools' ESM builds are hundreds of small modules): about 60 % of the start-up CPU.
- * The bundle holds our modules and their dependencies as the same code (nothing is minified or
- * renamed: `keepNames`), so it behaves as the separate files do; the rest of `dist/src/` stays as tsc
- * wrote it (the emulator and the benchmark's servers run from there).
+ * The bundle holds our modules and their dependencies as the same code (nothing is minified), so it
+ * behaves as the separate files do; the rest of `dist/src/` stays as tsc wrote it (the emulator and
+ * the benchmark's servers run from there). esbuild's `keepNames` is off on purpose: it wraps every
+ * function created at run time in a `__name()` call that defines its `name` property, and Yoga and
+ * envelop create several closures per request — a third of the CPU of a `{ __typename }` request
+ * went there (`npm run bench -- --profile`). Without it a top-level name that collides with
+ * another module's gets a numeric suffix (`Counter2`); nothing here reads function names.
  *
  * Left out, and loaded from node_modules as before:
  *   pino                           its transports (pino-pretty) run in worker threads it finds by path
@@ -40,7 +44,6 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  keepNames: true,
   sourcemap: true,
   external: [
     'pino',
