@@ -93,15 +93,14 @@ export class EntityCache {
     const partial = new Map<string, Projection>();
     const remaining: Array<{ typename: string; name: string }> = [];
     for (const [typename, projection] of asked) {
-      const name = caller.entryName(tenantId, typename);
-      const set = this.memory.get(caller.id, name);
+      const set = this.memory.get(caller.id, caller.memoryName(tenantId, typename));
       if (set && covers(set.held, projection)) {
         observer?.hit?.('memory');
         answered.set(typename, set);
       } else {
         observer?.miss?.('memory');
         if (set) partial.set(typename, set.held);
-        remaining.push({ typename, name });
+        if (this.redis) remaining.push({ typename, name: caller.entryName(tenantId, typename) });
       }
     }
     if (!this.redis || remaining.length === 0) return { answered, partial };
@@ -114,7 +113,7 @@ export class EntityCache {
       const set = stored.get(name);
       if (set && covers(set.held, asked.get(typename)!)) {
         observer?.hit?.('redis');
-        this.memory.set(caller.id, name, set);
+        this.memory.set(caller.id, caller.memoryName(tenantId, typename), set);
         answered.set(typename, set);
         partial.delete(typename);
       } else {
@@ -144,10 +143,10 @@ export class EntityCache {
     const writes: Array<Promise<unknown>> = [];
     for (const [typename, set] of sets) {
       const cached: CachedSet = { ...set, expiresAt };
-      const name = caller.entryName(tenantId, typename);
-      this.memory.set(caller.id, name, cached, now);
+      this.memory.set(caller.id, caller.memoryName(tenantId, typename), cached, now);
       observer?.store?.('memory');
       if (this.redis) {
+        const name = caller.entryName(tenantId, typename);
         const key = caller.sealingKey(tenantId, typename);
         writes.push(
           this.redis.write(caller, { name, key }, cached, now).then((ok) => ok && observer?.store?.('redis')),

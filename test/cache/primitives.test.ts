@@ -1,7 +1,9 @@
 /** The cache's building blocks on their own: derived keys, sealing, what an entry holds, single-flight. */
+import { hkdfSync } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { covers, intersect, parseHeld, prune, formatHeld } from '../../src/cache/held.js';
-import { CallerKeys } from '../../src/cache/keys.js';
+import { CallerKeys, hkdf32 } from '../../src/cache/keys.js';
 import { MemoryTier } from '../../src/cache/memory-tier.js';
 import { open, seal } from '../../src/cache/seal.js';
 import { SingleFlight } from '../../src/cache/single-flight.js';
@@ -28,6 +30,41 @@ describe('derived keys', () => {
     const split1 = new CallerKeys({ authorization: 'Bearer ab', refreshToken: 'c' });
     const split2 = new CallerKeys({ authorization: 'Bearer a', refreshToken: 'bc' });
     expect(split1.id).not.toBe(split2.id);
+  });
+
+  it('come from HKDF-SHA256 exactly as hkdfSync computes it (so entries sealed before stay readable)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.uint8Array().map(Buffer.from)),
+        fc.string(),
+        fc.string(),
+        (ikm, salt, info) => {
+          const expected = Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
+          expect(hkdf32(ikm, salt, info).equals(expected)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("in memory, keep one caller's entries apart from another's under the same tenant and type", () => {
+    const tier = new MemoryTier({ maxEntries: 10, maxBytes: 10_000 });
+    try {
+      const [a, b] = [new CallerKeys(alice), new CallerKeys(bob)];
+      const set = {
+        held: parseHeld('id'),
+        complete: true,
+        entities: new Map([['1', { id: 1 }]]),
+        expiresAt: Date.now() + 60_000,
+      };
+      tier.set(a.id, a.memoryName(100002, 'Site'), set);
+      expect(tier.get(a.id, a.memoryName(100002, 'Site'))).toBe(set);
+      expect(tier.get(b.id, b.memoryName(100002, 'Site'))).toBeUndefined();
+      expect(tier.get(a.id, a.memoryName(100003, 'Site'))).toBeUndefined();
+      expect(tier.get(a.id, a.memoryName(100002, 'Tenant'))).toBeUndefined();
+    } finally {
+      tier.close();
+    }
   });
 
   it('do not depend on how the Bearer scheme is spelled', () => {
