@@ -78,7 +78,7 @@ export class EntityCache {
 
   /** The caller's derived keys; derive once per request and pass them to the other methods. */
   caller(credentials: CallerCredentials): CallerKeys {
-    return new CallerKeys(credentials);
+    return new CallerKeys(credentials, this.redis !== undefined);
   }
 
   /**

@@ -7,11 +7,13 @@
  * process-wide secret takes part, so none can be stolen to read the cache.
  *
  * Every switchTenant derives a caller (to seed the cache from its ticket), so derivation is on the
- * hot path: HKDF is computed with two HMACs (`hkdf32`) rather than `hkdfSync`, and the in-memory
- * tier names an entry by the caller's opaque id plus its tenant and type (neither is a secret)
- * instead of one more HMAC per type; the per-entry HMAC names are for the shared tier.
+ * hot path. In the process (the in-memory tier, calls in flight) a caller is named by a salted
+ * one-shot SHA-256 of its credentials and an entry by that id plus its tenant and type (neither is
+ * a secret); the HKDF secret, the per-entry HMAC names and the sealing keys are derived only when
+ * the cache has a Redis tier, where entries leave the process. HKDF is computed with two HMACs
+ * (`hkdf32`) rather than `hkdfSync`.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 /** The credentials a call to Kibo carries, as the request gave them. */
 export interface CallerCredentials {
@@ -34,19 +36,39 @@ export function hkdf32(ikm: string | Buffer, salt: string, info: string): Buffer
   return createHmac('sha256', pseudorandomKey).update(info).update(FIRST_BLOCK).digest();
 }
 
-/** One caller's derived material; holds no credential, only what HKDF made of it. */
-export class CallerKeys {
-  /** Names every entry of this caller (all tenants), so a refusal can drop them together. */
-  readonly id: string;
-  private readonly secret: Buffer;
+/** The shared tier's derivations for one caller, from the HKDF secret (names and keys that leave the process). */
+interface SharedKeys {
+  /** Names every entry of this caller in Redis (all tenants), so a refusal can drop them together. */
+  id: string;
+  secret: Buffer;
+}
 
-  constructor(credentials: CallerCredentials) {
+/** One caller's derived material; holds no credential, only what hashing and HKDF made of it. */
+export class CallerKeys {
+  /**
+   * Names this caller in the process: its in-memory entries (all tenants, so a refusal can drop them
+   * together) and its calls in flight. A salted one-shot SHA-256 of the credentials, cheap enough
+   * for every switchTenant, and never sent anywhere.
+   */
+  readonly id: string;
+  private readonly shared: SharedKeys | undefined;
+
+  /** `shared`: derive the Redis tier's names and keys too (only a cache with a Redis tier needs them). */
+  constructor(credentials: CallerCredentials, shared: boolean) {
     // The scheme's spelling and spacing do not make another caller: `bearer  x` is `Bearer x`.
     const bearer = credentials.authorization.replace(/^Bearer\s+/i, '').trim();
     // JSON keeps the two parts apart: ("ab", "c") and ("a", "bc") derive different secrets.
     const material = JSON.stringify([bearer, credentials.refreshToken.trim()]);
-    this.secret = hkdf32(material, SALT, 'caller');
-    this.id = this.mac('caller-id');
+    this.id = hash('sha256', `${SALT}\u0000${material}`, 'base64url');
+    if (shared) {
+      const secret = hkdf32(material, SALT, 'caller');
+      this.shared = { secret, id: mac(secret, 'caller-id') };
+    }
+  }
+
+  /** The Redis tier's name for all of this caller's entries. */
+  get sharedId(): string {
+    return this.sharedKeys().id;
   }
 
   /**
@@ -59,20 +81,25 @@ export class CallerKeys {
 
   /** The shared tier's name of one entry: the caller's data of one entity type in one tenant's ticket. */
   entryName(tenantId: number, typename: string): string {
-    return this.mac(`entry\u0000${tenantId}\u0000${typename}`);
+    return mac(this.sharedKeys().secret, `entry\u0000${tenantId}\u0000${typename}`);
   }
 
   /** The AES-256-GCM key of that entry; another entry's key opens nothing of this one. */
   sealingKey(tenantId: number, typename: string): Buffer {
-    return hkdf32(this.secret, SALT, `seal\u0000${tenantId}\u0000${typename}`);
+    return hkdf32(this.sharedKeys().secret, SALT, `seal\u0000${tenantId}\u0000${typename}`);
   }
 
   /** Names one Kibo call in flight for this caller, so identical concurrent misses share it. */
   flightName(tenantId: number, responseFields: string | undefined): string {
-    return this.mac(`flight\u0000${tenantId}\u0000${responseFields ?? '\u0000whole'}`);
+    return `${this.id}\u0000${tenantId}\u0000${responseFields ?? '\u0000whole'}`;
   }
 
-  private mac(label: string): string {
-    return createHmac('sha256', this.secret).update(label).digest('base64url').slice(0, 32);
+  private sharedKeys(): SharedKeys {
+    if (!this.shared) throw new Error('CallerKeys: derived without the shared tier keys');
+    return this.shared;
   }
+}
+
+function mac(secret: Buffer, label: string): string {
+  return createHmac('sha256', secret).update(label).digest('base64url').slice(0, 32);
 }

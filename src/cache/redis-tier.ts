@@ -148,7 +148,7 @@ export class RedisTier {
   }
 
   private hashKey(caller: CallerKeys): string {
-    return `${this.prefix}${caller.id}`;
+    return `${this.prefix}${caller.sharedId}`;
   }
 
   private standingAside(now: number): boolean {

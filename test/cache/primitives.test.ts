@@ -13,23 +13,33 @@ const bob = { authorization: 'Bearer bob-jwt-0123456789', refreshToken: 'bob-ref
 
 describe('derived keys', () => {
   it('differ between callers, tenants and types, and name no credential', () => {
-    const a = new CallerKeys(alice);
-    const b = new CallerKeys(bob);
+    const a = new CallerKeys(alice, true);
+    const b = new CallerKeys(bob, true);
     expect(a.id).not.toBe(b.id);
     expect(a.entryName(100002, 'Site')).not.toBe(b.entryName(100002, 'Site'));
     expect(a.entryName(100002, 'Site')).not.toBe(a.entryName(100003, 'Site'));
     expect(a.entryName(100002, 'Site')).not.toBe(a.entryName(100002, 'Tenant'));
     expect(a.sealingKey(100002, 'Site').equals(b.sealingKey(100002, 'Site'))).toBe(false);
-    const derived = [a.id, a.entryName(100002, 'Site'), a.flightName(100002, 'tenant(id)')].join(' ');
+    expect(a.sharedId).not.toBe(b.sharedId);
+    expect(a.sharedId).not.toBe(a.id);
+    expect(a.flightName(100002, 'tenant(id)')).not.toBe(b.flightName(100002, 'tenant(id)'));
+    const derived = [a.id, a.sharedId, a.entryName(100002, 'Site'), a.flightName(100002, 'tenant(id)')].join(' ');
     for (const secret of ['alice-jwt-0123456789', 'alice-refresh-0123456789']) expect(derived).not.toContain(secret);
   });
 
   it('change when only the refresh token changes, and keep apart the two parts', () => {
-    const other = new CallerKeys({ ...alice, refreshToken: 'alice-refresh-other' });
-    expect(other.id).not.toBe(new CallerKeys(alice).id);
-    const split1 = new CallerKeys({ authorization: 'Bearer ab', refreshToken: 'c' });
-    const split2 = new CallerKeys({ authorization: 'Bearer a', refreshToken: 'bc' });
+    const other = new CallerKeys({ ...alice, refreshToken: 'alice-refresh-other' }, true);
+    expect(other.id).not.toBe(new CallerKeys(alice, true).id);
+    const split1 = new CallerKeys({ authorization: 'Bearer ab', refreshToken: 'c' }, true);
+    const split2 = new CallerKeys({ authorization: 'Bearer a', refreshToken: 'bc' }, true);
     expect(split1.id).not.toBe(split2.id);
+    expect(split1.sharedId).not.toBe(split2.sharedId);
+  });
+
+  it('are the same in the process with or without the shared tier, whose keys only a Redis cache derives', () => {
+    const memoryOnly = new CallerKeys(alice, false);
+    expect(memoryOnly.id).toBe(new CallerKeys(alice, true).id);
+    expect(() => memoryOnly.sealingKey(100002, 'Site')).toThrow(/shared tier/);
   });
 
   it('come from HKDF-SHA256 exactly as hkdfSync computes it (so entries sealed before stay readable)', () => {
@@ -50,7 +60,7 @@ describe('derived keys', () => {
   it("in memory, keep one caller's entries apart from another's under the same tenant and type", () => {
     const tier = new MemoryTier({ maxEntries: 10, maxBytes: 10_000 });
     try {
-      const [a, b] = [new CallerKeys(alice), new CallerKeys(bob)];
+      const [a, b] = [new CallerKeys(alice, true), new CallerKeys(bob, true)];
       const set = {
         held: parseHeld('id'),
         complete: true,
@@ -68,13 +78,13 @@ describe('derived keys', () => {
   });
 
   it('do not depend on how the Bearer scheme is spelled', () => {
-    const spelled = new CallerKeys({ ...alice, authorization: 'bearer   alice-jwt-0123456789' });
-    expect(spelled.id).toBe(new CallerKeys(alice).id);
+    const spelled = new CallerKeys({ ...alice, authorization: 'bearer   alice-jwt-0123456789' }, true);
+    expect(spelled.id).toBe(new CallerKeys(alice, true).id);
   });
 });
 
 describe('sealing', () => {
-  const key = new CallerKeys(alice).sealingKey(100002, 'Site');
+  const key = new CallerKeys(alice, true).sealingKey(100002, 'Site');
   const name = 'entry-name';
   const plaintext = Buffer.from('{"entities":[]}');
 
@@ -91,7 +101,7 @@ describe('sealing', () => {
       tampered[index]! ^= 0x01;
       expect(open(key, name, tampered), `byte ${index}`).toBeUndefined();
     }
-    expect(open(new CallerKeys(bob).sealingKey(100002, 'Site'), name, sealed)).toBeUndefined();
+    expect(open(new CallerKeys(bob, true).sealingKey(100002, 'Site'), name, sealed)).toBeUndefined();
     expect(open(key, 'another-entry', sealed)).toBeUndefined();
     expect(open(key, name, sealed.subarray(0, 20))).toBeUndefined();
   });
