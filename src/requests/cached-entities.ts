@@ -6,13 +6,15 @@
  * making the same one — asking for the union of what is asked and what their old entries held, so
  * the new entries answer both. A Kibo refusal drops everything these credentials cached.
  */
+import { LRUCache } from 'lru-cache';
 import type { EntityCache } from '../cache/entity-cache.js';
+import { parseHeld } from '../cache/held.js';
 import type { EntitySet } from '../cache/entity-set.js';
 import type { CallerKeys } from '../cache/keys.js';
 import type { KiboTicket } from '../kibo/types.js';
 import { KiboError } from '../kibo/errors.js';
 import { mergeProjections, WHOLE_VALUE, type Projection } from '../projection/projection.js';
-import { responseFieldsForProjection } from '../projection/response-fields.js';
+import { PROJECTION_CACHE_MAX_ENTRIES, responseFieldsForProjection } from '../projection/response-fields.js';
 import type { GatewayContext } from './context.js';
 import type { KiboCredentials } from './credentials.js';
 import type { EntityPaths } from './entity-sets.js';
@@ -130,14 +132,27 @@ export function seedFromTicket(
   paths: EntityPaths,
   ticket: KiboTicket,
   tenantId: number,
-  fetched: Projection,
+  responseFields: string,
 ): Promise<void> {
   if (!ticket.jwtAccessToken || !ticket.refreshToken) return Promise.resolve();
-  const types = new Map<string, undefined>([...paths.typenames].map((typename) => [typename, undefined]));
-  const sets: Map<string, EntitySet> = paths.setsOf(ticket, fetched, types);
+  let fetched = fetchedProjections.get(responseFields);
+  if (!fetched) fetchedProjections.set(responseFields, (fetched = parseHeld(responseFields)));
+  const sets: Map<string, EntitySet> = paths.seedSetsOf(ticket, fetched);
   if (sets.size === 0) return Promise.resolve();
   const caller = cache.caller({ authorization: `Bearer ${ticket.jwtAccessToken}`, refreshToken: ticket.refreshToken });
   return cache.write(caller, tenantId, sets, expiryOf(ticket));
+}
+
+/**
+ * responseFields read back as projections, one object per string, so the seeding plan made for a
+ * projection (EntityPaths.seedSetsOf) is found again. Bounded like the projection cache the strings
+ * come from: documents are the client's choice.
+ */
+const fetchedProjections = new LRUCache<string, Projection>({ max: PROJECTION_CACHE_MAX_ENTRIES });
+
+/** Entries held now; for tests that check the bound. */
+export function seedProjectionCacheSize(): number {
+  return fetchedProjections.size;
 }
 
 /** The ticket's access-token expiry in epoch ms, if it carries a readable one. */

@@ -50,7 +50,29 @@ export class EntityPaths {
     fetched: Projection,
     types: ReadonlyMap<string, Projection | undefined>,
   ): Map<string, EntitySet> {
-    const sets = new Map<string, EntitySet>();
+    return this.collect(ticket, this.plan(fetched, types));
+  }
+
+  /**
+   * The sets of every type in a ticket switchTenant fetched with `fetched`. Which paths were
+   * fetched and what each type holds depend on `fetched` alone, so they are worked out once per
+   * projection object (the caller hands the same one for the same responseFields) and only the
+   * entities are read per ticket.
+   */
+  seedSetsOf(ticket: object, fetched: Projection): Map<string, EntitySet> {
+    let plan = this.seedPlans.get(fetched);
+    if (!plan) {
+      plan = this.plan(fetched, new Map([...this.paths.keys()].map((typename) => [typename, undefined])));
+      this.seedPlans.set(fetched, plan);
+    }
+    return this.collect(ticket, plan);
+  }
+
+  private readonly seedPlans = new WeakMap<Projection, TypePlan[]>();
+
+  /** Per type: the fetched paths to it, what it is held at, and whether every path was fetched. */
+  private plan(fetched: Projection, types: ReadonlyMap<string, Projection | undefined>): TypePlan[] {
+    const plans: TypePlan[] = [];
     for (const [typename, cap] of types) {
       const paths = this.paths.get(typename);
       const key = this.keys.get(typename);
@@ -62,17 +84,39 @@ export class EntityPaths {
       if (reached.length === 0) continue;
       const held = cap ?? reached.map(({ at }) => at).reduce(intersect);
       if (!covers(held, new Map([[key, WHOLE_VALUE]]))) continue;
+      plans.push({
+        typename,
+        key,
+        held,
+        paths: reached.map(({ path }) => path),
+        complete: reached.length === paths.length,
+      });
+    }
+    return plans;
+  }
+
+  private collect(ticket: object, plans: readonly TypePlan[]): Map<string, EntitySet> {
+    const sets = new Map<string, EntitySet>();
+    for (const { typename, key, held, paths, complete } of plans) {
       const entities = new Map<string, object>();
-      for (const { path } of reached) {
+      for (const path of paths) {
         for (const entity of valuesAt(ticket, path)) {
           const id = (entity as Record<string, unknown>)[key];
           if (id !== null && id !== undefined && !entities.has(String(id))) entities.set(String(id), entity);
         }
       }
-      sets.set(typename, entitySet(held, reached.length === paths.length, entities));
+      sets.set(typename, entitySet(held, complete, entities));
     }
     return sets;
   }
+}
+
+interface TypePlan {
+  typename: string;
+  key: string;
+  held: Projection;
+  paths: readonly (readonly string[])[];
+  complete: boolean;
 }
 
 /** What `fetched` asks at the end of `path`; whole once a whole value is crossed; undefined if not asked. */

@@ -7,7 +7,6 @@ import { getNamedType, type FieldNode, type GraphQLObjectType, type GraphQLResol
 import type { KiboTicket } from '../kibo/types.js';
 import { responseFieldsFor } from '../projection/response-fields.js';
 import { ticketsOf, type GatewayContext } from './context.js';
-import { parseHeld } from '../cache/held.js';
 import { evictOnRefusal, seedFromTicket, TICKET_EXPIRY } from './cached-entities.js';
 import { credentialsFor } from './credentials.js';
 import type { EntityPaths } from './entity-sets.js';
@@ -57,7 +56,7 @@ export async function switchTenant(
   if (cookie) setRefreshTokenCookie(context.request, cookie, ticket);
   // Whole tickets (projection off, or too long a projection) are not seeded: entries would be huge.
   if (context.entityCache && entityPaths && responseFields !== undefined)
-    void seedFromTicket(context.entityCache, entityPaths, ticket, args.tenantId, parseHeld(responseFields));
+    void seedFromTicket(context.entityCache, entityPaths, ticket, args.tenantId, responseFields);
   return ticket;
 }
 

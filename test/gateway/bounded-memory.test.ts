@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARSER_CACHE_MAX_CHARS } from '../../src/plugins/bounded-parser-cache.js';
 import { PROJECTION_CACHE_MAX_ENTRIES, projectionCacheSize } from '../../src/projection/response-fields.js';
+import { seedProjectionCacheSize } from '../../src/requests/cached-entities.js';
 import { heldParserCacheChars } from '../../src/yoga.js';
 import { startStack, withStack, type Stack } from '../support/stack.js';
 
@@ -38,7 +39,7 @@ describe('the projection cache', () => {
 
   // Thousands of requests: seconds on a quiet machine, much longer on a loaded one.
   it(
-    `holds at most ${PROJECTION_CACHE_MAX_ENTRIES} entries after 2,048 distinct variable combinations`,
+    `holds at most ${PROJECTION_CACHE_MAX_ENTRIES} entries after 2,048 distinct variable combinations, and so does the seeding's`,
     { timeout: 120_000 },
     async () => {
       await sendMany(2_048, 25, async (index) => {
@@ -48,6 +49,9 @@ describe('the projection cache', () => {
       });
       expect(projectionCacheSize()).toBeGreaterThan(PROJECTION_CACHE_MAX_ENTRIES / 2);
       expect(projectionCacheSize()).toBeLessThanOrEqual(PROJECTION_CACHE_MAX_ENTRIES);
+      // Each distinct responseFields also seeded the entity cache, which keeps it read back once.
+      expect(seedProjectionCacheSize()).toBeGreaterThan(PROJECTION_CACHE_MAX_ENTRIES / 2);
+      expect(seedProjectionCacheSize()).toBeLessThanOrEqual(PROJECTION_CACHE_MAX_ENTRIES);
     },
   );
 
