@@ -21,10 +21,11 @@
  * The embedded emulator (imported only without KIBO_BASE_URL) becomes a chunk loaded on demand.
  * Chunks sit beside main.js: `src/schema-folder.ts` finds `dist/schema` one level up from there.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 // This file sits in deploy/: the repository is one level up.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,6 +34,25 @@ const CHUNK_PREFIX = 'bundle-chunk-';
 
 // Chunks of an earlier build have other hashes: remove them so dist/ holds one build.
 for (const name of readdirSync(OUT)) if (name.startsWith(CHUNK_PREFIX)) rmSync(join(OUT, name));
+
+/**
+ * graphql-js ships the same code twice, as CommonJS (`main`) and as ES modules (`module`). esbuild on
+ * the node platform prefers `main`, so every `import { isObjectType } from 'graphql'` in Yoga, envelop
+ * and graphql-tools became a property read through a getter of a CommonJS namespace object, ~3 %
+ * of an ad-hoc request's CPU. This sends every import and require of graphql, deep paths included
+ * (graphql-jit requires `graphql/execution/execute.js`), to the `.mjs` twin of the file Node would
+ * load: one graphql in the bundle, as ES modules.
+ */
+const requireFromRoot = createRequire(join(ROOT, 'package.json'));
+const graphqlAsModules: Plugin = {
+  name: 'graphql-as-es-modules',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^graphql(\/.*)?$/ }, ({ path }) => {
+      const twin = requireFromRoot.resolve(path).replace(/\.js$/, '.mjs');
+      return existsSync(twin) ? { path: twin } : undefined;
+    });
+  },
+};
 
 await build({
   entryPoints: { main: join(OUT, 'main.js') },
@@ -45,6 +65,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
+  plugins: [graphqlAsModules],
   external: [
     'pino',
     'ioredis',
