@@ -22,6 +22,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { requiredPropertiesOf, restPropertyOf } from './declarations.js';
+import { conditionVariablesOf } from './response-fields.js';
 import { appliesTo, isIncluded } from './walker.js';
 
 /** Bytes still allowed; the walk lowers it and stops when it goes below zero. */
@@ -39,7 +40,26 @@ export function spendOnSelection(
   value: unknown,
   allowance: ByteAllowance,
 ): boolean {
-  return spendOnObject(context, { selectionSets, collected: new Map() }, type, value, allowance);
+  return spendOnObject(context, selectionOf(context, selectionSets), type, value, allowance);
+}
+
+/**
+ * A field's selection with its collected fields, kept with the document's AST when no `@skip` or
+ * `@include` beneath it reads a variable: then every request with that document collects the same
+ * fields, and only the walk over the value is left per request (the trusted documents' case).
+ * `null`: the selection depends on variables and is collected per request.
+ */
+const sharedSelections = new WeakMap<SelectionSetNode, Selection | null>();
+
+function selectionOf(context: Context, selectionSets: readonly SelectionSetNode[]): Selection {
+  const root = selectionSets.length === 1 ? selectionSets[0]! : undefined;
+  let shared = root && sharedSelections.get(root);
+  if (root && shared === undefined) {
+    const independent = conditionVariablesOf(root, context.fragments).length === 0;
+    shared = independent ? { selectionSets, collected: new Map() } : null;
+    sharedSelections.set(root, shared);
+  }
+  return shared ?? { selectionSets, collected: new Map() };
 }
 
 /** Selection sets merged under one response key, with the fields they select collected once per type. */

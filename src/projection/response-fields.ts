@@ -107,7 +107,7 @@ export function responseFieldsForProjection(projection: Projection, budget: Quer
 }
 
 /** The variables any `@skip(if:)`/`@include(if:)` beneath a selection reads, through fragments. */
-function conditionVariablesOf(
+export function conditionVariablesOf(
   selectionSet: SelectionSetNode | undefined,
   fragments: Record<string, FragmentDefinitionNode>,
 ): string[] {

@@ -63,6 +63,20 @@ describe('MAX_RESPONSE_BYTES', () => {
     expect(below.body.errors?.[0]?.extensions?.code).toBe('RESPONSE_TOO_LARGE');
     expect(below.body.data ?? undefined).toBeUndefined();
   });
+
+  it('charges what the variables select: one document, @include off then on, is let through then refused', async () => {
+    hostile.respond = () => ticketReply(hugeTicket(400_000));
+    const lists = Array.from(
+      { length: 4 },
+      (_, i) => `a${i}: availableTenants @include(if: $wide) { ${TENANT_FIELDS} }`,
+    );
+    const document = `mutation($wide: Boolean!) { switchTenant(tenantId: 1) { createdOn ${lists.join(' ')} } }`;
+    // Narrow first: a charge kept from this request would let the wide one through.
+    const narrow = await stack.graphql(document, { variables: { wide: false } });
+    expect(narrow.body.errors).toBeUndefined();
+    const wide = await stack.graphql(document, { variables: { wide: true } });
+    expect(wide.body.errors?.map((error) => error.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
+  });
 });
 
 describe('MAX_EXECUTION_MS', () => {
