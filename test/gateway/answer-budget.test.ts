@@ -4,11 +4,15 @@
  * through), an answer over MAX_RESPONSE_BYTES is refused whole with a code, an operation over
  * MAX_EXECUTION_MS is cut off, and /health keeps answering while such requests run.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hugeTicket, startHostileKibo, ticketReply, type HostileKibo } from '../support/hostile-kibo.js';
-import { startStack, withStack, type Stack } from '../support/stack.js';
+import { documentIdOf } from '../../src/trusted-documents/manifest.js';
+import { DEMO_HEADERS, startStack, withStack, type Stack } from '../support/stack.js';
 
 let hostile: HostileKibo;
 let stack: Stack;
@@ -77,6 +81,63 @@ describe('MAX_RESPONSE_BYTES', () => {
     const wide = await stack.graphql(document, { variables: { wide: true } });
     expect(wide.body.errors?.map((error) => error.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
   });
+
+  /**
+   * A selection is collected once per document only when no @skip/@include beneath it reads a
+   * variable, fragments included: the condition may sit in a named fragment (on its fields or on a
+   * spread inside it), in an inline fragment, or in a fragment reached twice. Each document is sent
+   * narrow first, so a selection kept from that request would let the wide one through.
+   */
+  const lists = (condition: string) =>
+    Array.from({ length: 4 }, (_, i) => `a${i}: availableTenants${condition} { ${TENANT_FIELDS} }`).join(' ');
+  const conditional: Array<[string, string]> = [
+    [
+      '@include on the fields of a named fragment',
+      `mutation($wide: Boolean!) { switchTenant(tenantId: 1) { createdOn ...Wide } } fragment Wide on TenantAdminUserAuthTicket { ${lists(' @include(if: $wide)')} }`,
+    ],
+    [
+      '@skip on a spread nested in a fragment reached twice',
+      `mutation($narrow: Boolean!) { switchTenant(tenantId: 1) { createdOn ...Outer ... on TenantAdminUserAuthTicket { ...Outer } } } fragment Outer on TenantAdminUserAuthTicket { createdOn ...Lists @skip(if: $narrow) } fragment Lists on TenantAdminUserAuthTicket { ${lists('')} }`,
+    ],
+    [
+      '@include on an inline fragment inside another',
+      `mutation($wide: Boolean!) { switchTenant(tenantId: 1) { createdOn ... on TenantAdminUserAuthTicket { ... @include(if: $wide) { ${lists('')} } } } }`,
+    ],
+  ];
+  it.each(conditional)('charges what the variables select through fragments: %s', async (_, document) => {
+    hostile.respond = () => ticketReply(hugeTicket(400_000));
+    const narrow = await stack.graphql(document, { variables: { wide: false, narrow: true } });
+    expect(narrow.body.errors).toBeUndefined();
+    const wide = await stack.graphql(document, { variables: { wide: true, narrow: false } });
+    expect(wide.body.errors?.map((error) => error.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
+  });
+
+  // A trusted document is parsed once, at start, so every request by id meets the same AST: on the
+  // precompiled path (graphql-js's executor, as the document uses @include) and through Yoga alike.
+  it.each(['true', 'false'])(
+    'charges what the variables select in a trusted document (TRUSTED_FAST_PATH=%s)',
+    async (fastPath) => {
+      hostile.respond = () => ticketReply(hugeTicket(400_000));
+      const document = conditional[0]![1];
+      const manifest = join(mkdtempSync(join(tmpdir(), 'kibo-answer-budget-')), 'manifest.json');
+      writeFileSync(manifest, JSON.stringify({ [documentIdOf(document)]: document }));
+      const env = { LOG_LEVEL: 'silent', TRUSTED_DOCUMENTS: 'only', TRUSTED_DOCUMENTS_MANIFEST: manifest };
+      await withStack({ sharedEmulator: hostile, env: { ...env, TRUSTED_FAST_PATH: fastPath } }, async (trusted) => {
+        const byId = async (wide: boolean) => {
+          const response = await request(trusted.gateway.graphqlUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
+            body: JSON.stringify({ documentId: documentIdOf(document), variables: { wide } }),
+          });
+          return (await response.body.json()) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> };
+        };
+        expect((await byId(false)).errors).toBeUndefined();
+        const wide = await byId(true);
+        expect(wide.errors?.map((error) => error.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
+        expect(wide.data ?? undefined).toBeUndefined();
+      });
+    },
+  );
 });
 
 describe('MAX_EXECUTION_MS', () => {
