@@ -68,6 +68,45 @@ describe('MAX_RESPONSE_BYTES', () => {
     expect(below.body.data ?? undefined).toBeUndefined();
   });
 
+  /**
+   * The budget is in bytes as sent: a string JSON escapes (a control character takes six bytes) or
+   * UTF-8 widens (a CJK character takes three) counts at that size, so Kibo's choice of characters
+   * cannot multiply an answer past the budget. Each answer here is ~300 KB, and a budget 10 % below
+   * it must refuse, one 5 % above let it through.
+   */
+  it.each([
+    ['control characters', '\u0001', 6],
+    ['CJK characters', '\u754c', 3],
+    ['quotes', '"', 2],
+  ])('counts strings as sent: %s', async (_, char, bytesPerChar) => {
+    const count = 50;
+    const name = char.repeat(Math.round(300_000 / (2 * count * bytesPerChar)));
+    const ticket = ticketReply({
+      accessTokenExpiration: new Date(Date.now() + 3_600_000).toISOString(),
+      createdOn: new Date().toISOString(),
+      availableTenants: Array.from({ length: count }, (_, i) => ({ id: i + 1, name })),
+    });
+    hostile.respond = () => ticket;
+    const document =
+      'mutation { switchTenant(tenantId: 1) { a: availableTenants { id name } b: availableTenants { id name } } }';
+    const whole = await stack.graphql(document);
+    expect(whole.body.errors).toBeUndefined();
+    const size = dataBytes(whole.body);
+    expect(size).toBeGreaterThan(280_000);
+
+    const withBudget = (bytes: number) =>
+      withStack(
+        { sharedEmulator: hostile, env: { LOG_LEVEL: 'silent', MAX_RESPONSE_BYTES: String(bytes) } },
+        (limited) => limited.graphql(document),
+      );
+    const below = await withBudget(Math.floor(size * 0.9));
+    expect(below.body.errors?.map((error) => error.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
+    expect(below.body.data ?? undefined).toBeUndefined();
+    const above = await withBudget(Math.ceil(size * 1.05));
+    expect(above.body.errors).toBeUndefined();
+    expect(dataBytes(above.body)).toBe(size);
+  });
+
   it('charges what the variables select: one document, @include off then on, is let through then refused', async () => {
     hostile.respond = () => ticketReply(hugeTicket(400_000));
     const lists = Array.from(
