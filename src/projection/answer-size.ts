@@ -5,9 +5,10 @@
  * spent, so an answer too large to send is refused after a walk no longer than the allowance.
  *
  * The count follows graphql-js's field collection (fragments whose type condition applies,
- * `@skip`/`@include`, fields merged by response key) and JSON's punctuation; it does not count the
- * escaping of unusual characters in strings, so it may fall a little short of the exact size, never
- * far. Computed fields count as their inputs (what `kiboRequires` names) plus a few bytes.
+ * `@skip`/`@include`, fields merged by response key) and JSON's punctuation, and counts a string as
+ * the bytes it is sent as: one JSON escapes (a control character is six bytes) or UTF-8 widens (a CJK
+ * character is three) would otherwise let Kibo's choice of characters multiply an answer past the
+ * budget. Computed fields count as their inputs (what `kiboRequires` names) plus a few bytes.
  */
 import {
   getNamedType,
@@ -154,14 +155,14 @@ function jsonLength(value: unknown, cap: number): number {
   if (value === null || value === undefined) return 4;
   switch (typeof value) {
     case 'string':
-      return value.length + 2;
+      return stringLength(value);
     case 'number':
     case 'boolean':
       return String(value).length;
     case 'object': {
       let length = 2;
       for (const [key, item] of Object.entries(value)) {
-        length += key.length + 4 + jsonLength(item, cap - length);
+        length += stringLength(key) + 2 + jsonLength(item, cap - length);
         if (length > cap) break;
       }
       return length;
@@ -169,6 +170,17 @@ function jsonLength(value: unknown, cap: number): number {
     default:
       return 4;
   }
+}
+
+/** Anything but printable ASCII, a quote or a backslash: JSON escapes it or UTF-8 takes more than a byte. */
+const NOT_ONE_BYTE = /[^\x20-\x7e]|["\\]/;
+
+/**
+ * Bytes of a string as JSON sends it, quotes included. Plain printable ASCII (nearly every string
+ * Kibo sends) is its length, after one regular-expression test; anything else is measured exactly.
+ */
+function stringLength(value: string): number {
+  return NOT_ONE_BYTE.test(value) ? Buffer.byteLength(JSON.stringify(value)) : value.length + 2;
 }
 
 function spend(allowance: ByteAllowance, bytes: number): boolean {

@@ -1,5 +1,5 @@
 /** The cache's building blocks on their own: derived keys, sealing, what an entry holds, single-flight. */
-import { hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { covers, intersect, parseHeld, prune, formatHeld } from '../../src/cache/held.js';
@@ -54,6 +54,37 @@ describe('derived keys', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  /**
+   * Replicas of the previous release share Redis with this one during a rolling restart: the Redis
+   * names and sealing keys must be the bytes the hkdfSync scheme made (caller secret from the JSON of
+   * both credentials, its HMAC as the hash name, HMAC entry names, HKDF sealing keys), for any
+   * credentials, non-ASCII and lone surrogates included.
+   */
+  it('name and seal Redis entries exactly as the hkdfSync derivation did, for any credentials', () => {
+    const SALT = 'kibo-auth-gateway/entity-cache/v1';
+    const mac = (secret: Buffer, label: string) =>
+      createHmac('sha256', secret).update(label).digest('base64url').slice(0, 32);
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary' }),
+        fc.string({ unit: 'binary' }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom('Tenant', 'Site', 'Catalog'),
+        (token, refreshToken, tenantId, typename) => {
+          const credentials = { authorization: `Bearer ${token}`, refreshToken };
+          const material = JSON.stringify([token.trim(), refreshToken.trim()]);
+          const secret = Buffer.from(hkdfSync('sha256', material, SALT, 'caller', 32));
+          const keys = new CallerKeys(credentials, true);
+          expect(keys.sharedId).toBe(mac(secret, 'caller-id'));
+          expect(keys.entryName(tenantId, typename)).toBe(mac(secret, `entry\u0000${tenantId}\u0000${typename}`));
+          const sealing = Buffer.from(hkdfSync('sha256', secret, SALT, `seal\u0000${tenantId}\u0000${typename}`, 32));
+          expect(keys.sealingKey(tenantId, typename).equals(sealing)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

@@ -4,11 +4,15 @@
  * through), an answer over MAX_RESPONSE_BYTES is refused whole with a code, an operation over
  * MAX_EXECUTION_MS is cut off, and /health keeps answering while such requests run.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hugeTicket, startHostileKibo, ticketReply, type HostileKibo } from '../support/hostile-kibo.js';
-import { startStack, withStack, type Stack } from '../support/stack.js';
+import { documentIdOf } from '../../src/trusted-documents/manifest.js';
+import { DEMO_HEADERS, startStack, withStack, type Stack } from '../support/stack.js';
 
 let hostile: HostileKibo;
 let stack: Stack;
@@ -64,6 +68,45 @@ describe('MAX_RESPONSE_BYTES', () => {
     expect(below.body.data ?? undefined).toBeUndefined();
   });
 
+  /**
+   * The budget is in bytes as sent: a string JSON escapes (a control character takes six bytes) or
+   * UTF-8 widens (a CJK character takes three) counts at that size, so Kibo's choice of characters
+   * cannot multiply an answer past the budget. Each answer here is ~300 KB, and a budget 10 % below
+   * it must refuse, one 5 % above let it through.
+   */
+  it.each([
+    ['control characters', '\u0001', 6],
+    ['CJK characters', '\u754c', 3],
+    ['quotes', '"', 2],
+  ])('counts strings as sent: %s', async (_, char, bytesPerChar) => {
+    const count = 50;
+    const name = char.repeat(Math.round(300_000 / (2 * count * bytesPerChar)));
+    const ticket = ticketReply({
+      accessTokenExpiration: new Date(Date.now() + 3_600_000).toISOString(),
+      createdOn: new Date().toISOString(),
+      availableTenants: Array.from({ length: count }, (_, i) => ({ id: i + 1, name })),
+    });
+    hostile.respond = () => ticket;
+    const document =
+      'mutation { switchTenant(tenantId: 1) { a: availableTenants { id name } b: availableTenants { id name } } }';
+    const whole = await stack.graphql(document);
+    expect(whole.body.errors).toBeUndefined();
+    const size = dataBytes(whole.body);
+    expect(size).toBeGreaterThan(280_000);
+
+    const withBudget = (bytes: number) =>
+      withStack(
+        { sharedEmulator: hostile, env: { LOG_LEVEL: 'silent', MAX_RESPONSE_BYTES: String(bytes) } },
+        (limited) => limited.graphql(document),
+      );
+    const below = await withBudget(Math.floor(size * 0.9));
+    expect(below.body.errors?.map((error) => error.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
+    expect(below.body.data ?? undefined).toBeUndefined();
+    const above = await withBudget(Math.ceil(size * 1.05));
+    expect(above.body.errors).toBeUndefined();
+    expect(dataBytes(above.body)).toBe(size);
+  });
+
   it('charges what the variables select: one document, @include off then on, is let through then refused', async () => {
     hostile.respond = () => ticketReply(hugeTicket(400_000));
     const lists = Array.from(
@@ -77,6 +120,63 @@ describe('MAX_RESPONSE_BYTES', () => {
     const wide = await stack.graphql(document, { variables: { wide: true } });
     expect(wide.body.errors?.map((error) => error.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
   });
+
+  /**
+   * A selection is collected once per document only when no @skip/@include beneath it reads a
+   * variable, fragments included: the condition may sit in a named fragment (on its fields or on a
+   * spread inside it), in an inline fragment, or in a fragment reached twice. Each document is sent
+   * narrow first, so a selection kept from that request would let the wide one through.
+   */
+  const lists = (condition: string) =>
+    Array.from({ length: 4 }, (_, i) => `a${i}: availableTenants${condition} { ${TENANT_FIELDS} }`).join(' ');
+  const conditional: Array<[string, string]> = [
+    [
+      '@include on the fields of a named fragment',
+      `mutation($wide: Boolean!) { switchTenant(tenantId: 1) { createdOn ...Wide } } fragment Wide on TenantAdminUserAuthTicket { ${lists(' @include(if: $wide)')} }`,
+    ],
+    [
+      '@skip on a spread nested in a fragment reached twice',
+      `mutation($narrow: Boolean!) { switchTenant(tenantId: 1) { createdOn ...Outer ... on TenantAdminUserAuthTicket { ...Outer } } } fragment Outer on TenantAdminUserAuthTicket { createdOn ...Lists @skip(if: $narrow) } fragment Lists on TenantAdminUserAuthTicket { ${lists('')} }`,
+    ],
+    [
+      '@include on an inline fragment inside another',
+      `mutation($wide: Boolean!) { switchTenant(tenantId: 1) { createdOn ... on TenantAdminUserAuthTicket { ... @include(if: $wide) { ${lists('')} } } } }`,
+    ],
+  ];
+  it.each(conditional)('charges what the variables select through fragments: %s', async (_, document) => {
+    hostile.respond = () => ticketReply(hugeTicket(400_000));
+    const narrow = await stack.graphql(document, { variables: { wide: false, narrow: true } });
+    expect(narrow.body.errors).toBeUndefined();
+    const wide = await stack.graphql(document, { variables: { wide: true, narrow: false } });
+    expect(wide.body.errors?.map((error) => error.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
+  });
+
+  // A trusted document is parsed once, at start, so every request by id meets the same AST: on the
+  // precompiled path (graphql-js's executor, as the document uses @include) and through Yoga alike.
+  it.each(['true', 'false'])(
+    'charges what the variables select in a trusted document (TRUSTED_FAST_PATH=%s)',
+    async (fastPath) => {
+      hostile.respond = () => ticketReply(hugeTicket(400_000));
+      const document = conditional[0]![1];
+      const manifest = join(mkdtempSync(join(tmpdir(), 'kibo-answer-budget-')), 'manifest.json');
+      writeFileSync(manifest, JSON.stringify({ [documentIdOf(document)]: document }));
+      const env = { LOG_LEVEL: 'silent', TRUSTED_DOCUMENTS: 'only', TRUSTED_DOCUMENTS_MANIFEST: manifest };
+      await withStack({ sharedEmulator: hostile, env: { ...env, TRUSTED_FAST_PATH: fastPath } }, async (trusted) => {
+        const byId = async (wide: boolean) => {
+          const response = await request(trusted.gateway.graphqlUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
+            body: JSON.stringify({ documentId: documentIdOf(document), variables: { wide } }),
+          });
+          return (await response.body.json()) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> };
+        };
+        expect((await byId(false)).errors).toBeUndefined();
+        const wide = await byId(true);
+        expect(wide.errors?.map((error) => error.extensions?.code)).toEqual(['RESPONSE_TOO_LARGE']);
+        expect(wide.data ?? undefined).toBeUndefined();
+      });
+    },
+  );
 });
 
 describe('MAX_EXECUTION_MS', () => {
