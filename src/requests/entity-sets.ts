@@ -20,6 +20,8 @@ export interface EntityRow {
 export class EntityPaths {
   private readonly paths = new Map<string, string[][]>();
   private readonly keys = new Map<string, string>();
+  /** switchTenant's seeding plans, by the projection a ticket was fetched with (see seedSetsOf). */
+  private readonly seedPlans = new WeakMap<Projection, TypePlan[]>();
 
   constructor(rows: readonly EntityRow[], ticketType: string) {
     const byType = new Map(rows.map((row) => [row.typename, row]));
@@ -33,10 +35,6 @@ export class EntityPaths {
       this.paths.set(row.typename, pathsOf(row.typename));
       this.keys.set(row.typename, row.key);
     }
-  }
-
-  get typenames(): Iterable<string> {
-    return this.paths.keys();
   }
 
   /**
@@ -67,8 +65,6 @@ export class EntityPaths {
     }
     return this.collect(ticket, plan);
   }
-
-  private readonly seedPlans = new WeakMap<Projection, TypePlan[]>();
 
   /** Per type: the fetched paths to it, what it is held at, and whether every path was fetched. */
   private plan(fetched: Projection, types: ReadonlyMap<string, Projection | undefined>): TypePlan[] {
