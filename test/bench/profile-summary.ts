@@ -102,12 +102,19 @@ export function summarizeProfile(
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 
+  // Traced through a source map once per node: both tables below read it.
+  const frames = new Map<number, CallFrame>();
+  const frameOf = (id: number): CallFrame => {
+    let frame = frames.get(id);
+    if (!frame) frames.set(id, (frame = originalFrame(byId.get(id)!.callFrame)));
+    return frame;
+  };
   const ownerCache = new Map<number, string>();
   const resolveOwner = (id: number): string => {
     const cached = ownerCache.get(id);
     if (cached) return cached;
     const node = byId.get(id)!;
-    const own = ownerOf(originalFrame(node.callFrame));
+    const own = ownerOf(frameOf(id));
     const up = parent.get(id);
     // Frames without an owner of their own are charged to their caller; at the top of the stack
     // (event-loop callbacks such as socket reads), to the Node module they run in.
@@ -119,7 +126,7 @@ export function summarizeProfile(
 
   // Self time by function, named by its original file and line: where to look first.
   const functionName = (id: number): string => {
-    const frame = originalFrame(byId.get(id)!.callFrame);
+    const frame = frameOf(id);
     const file = frame.url.replace(/^.*\/node_modules\//, '').replace(/^.*\/(src|test)\//, '$1/');
     return `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
   };
