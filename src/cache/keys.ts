@@ -1,17 +1,17 @@
 /**
  * Every name and key of the cache is derived from the caller's credentials, never the credentials
- * themselves: HKDF-SHA256 turns the bearer token and refresh token into a per-caller secret, and
- * from that secret come the name of the caller's entries (HMAC) and the key that seals each of them
- * (HKDF). Whoever reads the cache — this process's heap or the shared Redis — sees opaque names and
- * sealed bytes; only a request carrying the same credentials finds an entry and can open it. No
- * process-wide secret takes part, so none can be stolen to read the cache.
+ * themselves, and no process-wide secret takes part, so none can be stolen to read the cache: only
+ * a request carrying the same credentials finds an entry and can open it.
  *
- * Every switchTenant derives a caller (to seed the cache from its ticket), so derivation is on the
- * hot path. In the process (the in-memory tier, calls in flight) a caller is named by a salted
- * one-shot SHA-256 of its credentials and an entry by that id plus its tenant and type (neither is
- * a secret); the HKDF secret, the per-entry HMAC names and the sealing keys are derived only when
- * the cache has a Redis tier, where entries leave the process. HKDF is computed with two HMACs
- * (`hkdf32`) rather than `hkdfSync`.
+ * In the process (the in-memory tier, calls in flight) a caller is named by a salted one-shot
+ * SHA-256 of its credentials, and an entry by that id plus its tenant and type (neither is a
+ * secret). Every switchTenant derives a caller to seed the cache from its ticket, so this is on the
+ * hot path and kept cheap.
+ *
+ * What leaves the process, in Redis, comes from HKDF-SHA256: the credentials give a per-caller
+ * secret, and from it come the names of the caller's entries (HMAC) and the key that seals each of
+ * them (HKDF), so Redis holds opaque names and sealed bytes. These are derived only when the cache
+ * has a Redis tier, with HKDF computed as two HMACs (`hkdf32`) rather than `hkdfSync`.
  */
 import { createHmac, hash } from 'node:crypto';
 
