@@ -1,4 +1,6 @@
 /** `npm start`: reads the environment, starts the embedded emulator if Kibo is not configured, serves. */
+// First, before any other module allocates: V8 settings the gateway makes for itself.
+import './heap-tuning.js';
 import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
 import { DEMO } from './emulator/demo-data.js';
 import type { RunningEmulator } from './emulator/server.js';

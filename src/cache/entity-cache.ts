@@ -140,20 +140,19 @@ export class EntityCache {
     const expiresAt = Math.min(now + this.options.ttlSeconds * 1000, ticketExpiresAt);
     if (expiresAt <= now) return Promise.resolve();
     const observer = this.options.observer;
-    const writes: Array<Promise<unknown>> = [];
+    const redis = this.redis;
+    const writes: Array<Promise<unknown>> | undefined = redis && [];
     for (const [typename, set] of sets) {
-      const cached: CachedSet = { ...set, expiresAt };
+      const cached: CachedSet = { held: set.held, complete: set.complete, entities: set.entities, expiresAt };
       this.memory.set(caller.id, caller.memoryName(tenantId, typename), cached, now);
       observer?.store?.('memory');
-      if (this.redis) {
+      if (redis && writes) {
         const name = caller.entryName(tenantId, typename);
         const key = caller.sealingKey(tenantId, typename);
-        writes.push(
-          this.redis.write(caller, { name, key }, cached, now).then((ok) => ok && observer?.store?.('redis')),
-        );
+        writes.push(redis.write(caller, { name, key }, cached, now).then((ok) => ok && observer?.store?.('redis')));
       }
     }
-    return Promise.all(writes).then(() => undefined);
+    return writes ? Promise.all(writes).then(() => undefined) : Promise.resolve();
   }
 
   /** Kibo refused these credentials: forget everything they cached, in both tiers. */

@@ -5,7 +5,7 @@
  * in. Encoded as JSON for the shared tier, where it is sealed (seal.ts).
  */
 import type { Projection } from '../projection/projection.js';
-import { formatHeld, parseHeld, prune } from './held.js';
+import { formatHeld, parseHeld } from './held.js';
 
 export interface EntitySet {
   /** The properties every entity here carries; the set answers queries asking no more. */
@@ -25,21 +25,51 @@ export interface CachedSet extends EntitySet {
   expiresAt: number;
 }
 
-/** A set of the given entities, each pruned to `held`. */
-export function entitySet(held: Projection, complete: boolean, entities: Iterable<[string, object]>): EntitySet {
-  const pruned = new Map<string, object>();
-  for (const [key, entity] of entities) pruned.set(key, prune(entity, held) as object);
-  return { held, complete, entities: pruned };
-}
-
 /**
  * What a set weighs, in characters of its entities as JSON (keys included): the in-memory tier's
  * byte bound counts this, since what a query selects, not the entry count, decides an entry's size.
  */
 export function setWeight(set: EntitySet): number {
   let weight = 0;
-  for (const [key, entity] of set.entities) weight += key.length + JSON.stringify(entity).length;
+  for (const [key, entity] of set.entities) weight += key.length + jsonCharacters(entity);
   return weight;
+}
+
+/** Characters JSON.stringify would escape: a string holding none is its length plus two quotes. */
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * `JSON.stringify(value).length` for a value parsed from JSON, counted without building the string:
+ * every switchTenant weighs the sets it seeds, and the strings would be garbage at once.
+ */
+export function jsonCharacters(value: unknown): number {
+  switch (typeof value) {
+    case 'string':
+      return ESCAPED.test(value) ? JSON.stringify(value).length : value.length + 2;
+    case 'number':
+      return Number.isFinite(value) ? String(value).length : 4;
+    case 'boolean':
+      return value ? 4 : 5;
+    case 'object': {
+      if (value === null) return 4;
+      if (Array.isArray(value)) {
+        let length = value.length === 0 ? 2 : value.length + 1;
+        for (const item of value) length += item === undefined ? 4 : jsonCharacters(item);
+        return length;
+      }
+      const record = value as Record<string, unknown>;
+      let length = 1;
+      let properties = 0;
+      for (const key in record) {
+        if (!Object.hasOwn(record, key) || record[key] === undefined) continue;
+        length += jsonCharacters(key) + 1 + jsonCharacters(record[key]);
+        properties++;
+      }
+      return length + (properties === 0 ? 1 : properties);
+    }
+    default:
+      return 0;
+  }
 }
 
 interface Encoded {

@@ -31,14 +31,49 @@ export function intersect(a: Projection, b: Projection): Projection {
   return common;
 }
 
-/** A copy of `value` with only the properties `held` names; arrays are pruned item by item. */
+/**
+ * `value` with only the properties `held` names, arrays pruned item by item. A value that has
+ * nothing else, at any depth, is returned as it is rather than copied: when Kibo was asked for
+ * exactly what is held (switchTenant's projection, a refetch), its answer is stored without a copy.
+ * Nothing writes to a value once parsed from Kibo, so the cache and the answer may share it.
+ */
 export function prune(value: unknown, held: Projection): unknown {
   if (held.size === 0 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => prune(item, held));
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      const pruned = prune(item, held);
+      if (pruned !== item) copy ??= value.slice(0, index);
+      copy?.push(pruned);
+    }
+    return copy ?? value;
+  }
   const source = value as Record<string, unknown>;
+  // Read from the value's own side first (no iterator or entry arrays per object): kept whole
+  // while every property is held and unchanged. The first child that changes is pruned once and
+  // reused by the copy, so a deep value costs at most two walks of its unchanged parts.
+  let whole = true;
+  let changed: string | undefined;
+  let changedTo: unknown;
+  for (const name in source) {
+    if (!Object.hasOwn(source, name)) continue;
+    const children = held.get(name);
+    const child = source[name];
+    const pruned = children === undefined ? undefined : prune(child, children);
+    if (children === undefined || pruned !== child) {
+      whole = false;
+      if (children !== undefined) {
+        changed = name;
+        changedTo = pruned;
+      }
+      break;
+    }
+  }
+  if (whole) return source;
   const kept: Record<string, unknown> = {};
   for (const [name, children] of held) {
-    if (Object.hasOwn(source, name)) kept[name] = prune(source[name], children);
+    if (Object.hasOwn(source, name)) kept[name] = name === changed ? changedTo : prune(source[name], children);
   }
   return kept;
 }

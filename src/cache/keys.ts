@@ -15,12 +15,13 @@
  */
 import { createHmac, hash } from 'node:crypto';
 
-/** The credentials a call to Kibo carries, as the request gave them. */
-export interface CallerCredentials {
-  /** The `Authorization` header: `Bearer <token>`. */
-  authorization: string;
-  refreshToken: string;
-}
+/**
+ * The credentials a call to Kibo carries: as a request gave them (its `Authorization` header,
+ * `Bearer <token>`), or as a ticket carries them (the bare token, which a client then sends as
+ * `Bearer <token>`: the same caller).
+ */
+export type CallerCredentials =
+  { authorization: string; refreshToken: string } | { bearer: string; refreshToken: string };
 
 const SALT = 'kibo-auth-gateway/entity-cache/v1';
 const FIRST_BLOCK = Buffer.from([1]);
@@ -56,11 +57,14 @@ export class CallerKeys {
   /** `shared`: derive the Redis tier's names and keys too (only a cache with a Redis tier needs them). */
   constructor(credentials: CallerCredentials, shared: boolean) {
     // The scheme's spelling and spacing do not make another caller: `bearer  x` is `Bearer x`.
-    const bearer = credentials.authorization.replace(/^Bearer\s+/i, '').trim();
-    // JSON keeps the two parts apart: ("ab", "c") and ("a", "bc") derive different secrets.
-    const material = JSON.stringify([bearer, credentials.refreshToken.trim()]);
-    this.id = hash('sha256', `${SALT}\u0000${material}`, 'base64url');
+    const bearer = 'bearer' in credentials ? credentials.bearer : credentials.authorization.replace(/^Bearer\s+/i, '');
+    const token = bearer.trim();
+    const refreshToken = credentials.refreshToken.trim();
+    // JSON keeps the parts apart: ("ab", "c") and ("a", "bc") derive different names and secrets.
+    // The salt goes inside, so the token is copied once, not once more to prefix it.
+    this.id = hash('sha256', JSON.stringify([SALT, token, refreshToken]), 'base64url');
     if (shared) {
+      const material = JSON.stringify([token, refreshToken]);
       const secret = hkdf32(material, SALT, 'caller');
       this.shared = { secret, id: mac(secret, 'caller-id') };
     }

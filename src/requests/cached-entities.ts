@@ -139,7 +139,7 @@ export function seedFromTicket(
   if (!fetched) fetchedProjections.set(responseFields, (fetched = parseHeld(responseFields)));
   const sets: Map<string, EntitySet> = paths.seedSetsOf(ticket, fetched);
   if (sets.size === 0) return Promise.resolve();
-  const caller = cache.caller({ authorization: `Bearer ${ticket.jwtAccessToken}`, refreshToken: ticket.refreshToken });
+  const caller = cache.caller({ bearer: ticket.jwtAccessToken, refreshToken: ticket.refreshToken });
   return cache.write(caller, tenantId, sets, expiryOf(ticket));
 }
 

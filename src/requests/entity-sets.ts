@@ -5,8 +5,8 @@
  * paths are read, and each entity is pruned to what is held, so a set carries entity data and
  * nothing else of the ticket — no token can get in.
  */
-import { covers, intersect } from '../cache/held.js';
-import { entitySet, type EntitySet } from '../cache/entity-set.js';
+import { covers, intersect, prune } from '../cache/held.js';
+import type { EntitySet } from '../cache/entity-set.js';
 import { WHOLE_VALUE, type Projection } from '../projection/projection.js';
 
 /** One row of the entity table: the type, its key, and the properties of its parent type holding it. */
@@ -94,14 +94,10 @@ export class EntityPaths {
   private collect(ticket: object, plans: readonly TypePlan[]): Map<string, EntitySet> {
     const sets = new Map<string, EntitySet>();
     for (const { typename, key, held, paths, complete } of plans) {
+      // The first copy of an entity wins; each is pruned to what the type holds as it is found.
       const entities = new Map<string, object>();
-      for (const path of paths) {
-        for (const entity of valuesAt(ticket, path)) {
-          const id = (entity as Record<string, unknown>)[key];
-          if (id !== null && id !== undefined && !entities.has(String(id))) entities.set(String(id), entity);
-        }
-      }
-      sets.set(typename, entitySet(held, complete, entities));
+      for (const path of paths) addEntitiesAt(ticket, path, 0, { key, held, entities });
+      sets.set(typename, { held, complete, entities });
     }
     return sets;
   }
@@ -127,18 +123,27 @@ function projectionAt(fetched: Projection, path: readonly string[]): Projection 
   return at;
 }
 
-/** The objects at the end of `path`, lists flattened on the way. */
-function valuesAt(value: unknown, path: readonly string[]): object[] {
-  let level: unknown[] = [value];
-  for (const property of path) {
-    const next: unknown[] = [];
-    for (const item of level) {
-      if (item === null || typeof item !== 'object') continue;
-      const child = (item as Record<string, unknown>)[property];
-      if (Array.isArray(child)) next.push(...child);
-      else next.push(child);
-    }
-    level = next;
+/** Where the entities of one type are gathered: by the string of their key, pruned to `held`. */
+interface Gathering {
+  key: string;
+  held: Projection;
+  entities: Map<string, object>;
+}
+
+/**
+ * Adds the objects at the end of `path` (from `depth` on) to the gathering, lists flattened on the
+ * way: a walk without the intermediate arrays, since every switchTenant makes it.
+ */
+function addEntitiesAt(value: unknown, path: readonly string[], depth: number, gathering: Gathering): void {
+  if (value === null || typeof value !== 'object') return;
+  if (depth === path.length) {
+    const id = (value as Record<string, unknown>)[gathering.key];
+    if (id === null || id === undefined) return;
+    const name = String(id);
+    if (!gathering.entities.has(name)) gathering.entities.set(name, prune(value, gathering.held) as object);
+    return;
   }
-  return level.filter((item): item is object => item !== null && typeof item === 'object');
+  const child = (value as Record<string, unknown>)[path[depth]!];
+  if (!Array.isArray(child)) return addEntitiesAt(child, path, depth + 1, gathering);
+  for (const item of child) addEntitiesAt(item, path, depth + 1, gathering);
 }

@@ -1,10 +1,13 @@
 /** The cache's building blocks on their own: derived keys, sealing, what an entry holds, single-flight. */
 import { createHmac, hkdfSync } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { covers, intersect, parseHeld, prune, formatHeld } from '../../src/cache/held.js';
 import { CallerKeys, hkdf32 } from '../../src/cache/keys.js';
+import { jsonCharacters } from '../../src/cache/entity-set.js';
 import { MemoryTier } from '../../src/cache/memory-tier.js';
+import type { Projection } from '../../src/projection/projection.js';
 import { open, seal } from '../../src/cache/seal.js';
 import { SingleFlight } from '../../src/cache/single-flight.js';
 
@@ -112,6 +115,14 @@ describe('derived keys', () => {
     const spelled = new CallerKeys({ ...alice, authorization: 'bearer   alice-jwt-0123456789' }, true);
     expect(spelled.id).toBe(new CallerKeys(alice, true).id);
   });
+
+  it("are the same for a ticket's bare token as for a request sending it as Bearer (what switchTenant seeds is found)", () => {
+    const fromTicket = new CallerKeys({ bearer: 'alice-jwt-0123456789', refreshToken: alice.refreshToken }, true);
+    const fromRequest = new CallerKeys(alice, true);
+    expect(fromTicket.id).toBe(fromRequest.id);
+    expect(fromTicket.sharedId).toBe(fromRequest.sharedId);
+    expect(fromTicket.entryName(100002, 'Site')).toBe(fromRequest.entryName(100002, 'Site'));
+  });
 });
 
 describe('sealing', () => {
@@ -165,6 +176,46 @@ describe('what an entry holds', () => {
     expect(prune(tenant, p('id,sites(id)'))).toEqual({ id: 1, sites: [{ id: 2 }, null] });
     expect(prune(tenant, p('id,name'))).toEqual({ id: 1, name: 'T' });
   });
+
+  it('prunes exactly as a copy of the held properties would, and keeps a value holding nothing else as it is', () => {
+    // The reference: every object copied, only held properties kept.
+    const copied = (value: unknown, held: Projection): unknown => {
+      if (held.size === 0 || value === null || typeof value !== 'object') return value;
+      if (Array.isArray(value)) return value.map((item) => copied(item, held));
+      const kept: Record<string, unknown> = {};
+      for (const [name, children] of held)
+        if (Object.hasOwn(value, name)) kept[name] = copied((value as Record<string, unknown>)[name], children);
+      return kept;
+    };
+    const names = fc.constantFrom('id', 'name', 'sites', 'tenant', 'secret');
+    const projection: fc.Arbitrary<Projection> = fc.letrec<{ projection: Projection }>((tie) => ({
+      projection: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.constant(new Map()),
+        fc
+          .uniqueArray(fc.tuple(names, tie('projection')), { selector: ([name]) => name, maxLength: 4 })
+          .map((entries) => new Map(entries)),
+      ),
+    })).projection;
+    const value = fc.letrec<{ value: unknown }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
+        fc.array(tie('value'), { maxLength: 3 }),
+        // Objects as JSON.parse makes them (a null prototype is a difference toStrictEqual sees).
+        fc.dictionary(names, tie('value'), { maxKeys: 4, noNullPrototype: true }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(value, projection, (input, held) => {
+        const pruned = prune(input, held);
+        expect(pruned).toStrictEqual(copied(input, held));
+        // Kept as it is exactly when the copy would have been equal to it.
+        expect(pruned === input).toBe(isDeepStrictEqual(copied(input, held), input));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
 });
 
 describe('memory tier', () => {
@@ -179,6 +230,18 @@ describe('memory tier', () => {
     expect(evicted).toBe(2);
     expect(tier.get('caller', 'entry-0')).toBeUndefined();
     expect(tier.get('caller', 'entry-4')).toBeDefined();
+  });
+
+  it('weighs entities as the characters of their JSON, counted without building it', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(jsonCharacters(value)).toBe(JSON.stringify(value).length);
+      }),
+      { numRuns: 2_000 },
+    );
+    // What JSON escapes, and what it does not: quotes, control characters, a lone surrogate, a pair.
+    for (const text of ['a"b', 'a\\b', '\u0000\n\t', '\ud800x', '😀', 'é'])
+      expect(jsonCharacters({ [text]: text })).toBe(JSON.stringify({ [text]: text }).length);
   });
 
   it('is bounded by the weight of what it holds: the oldest go first, a set heavier than the bound is not kept', () => {

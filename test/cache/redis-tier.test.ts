@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EntityCache, type EntityCacheObserver } from '../../src/cache/entity-cache.js';
-import { entitySet } from '../../src/cache/entity-set.js';
+import type { EntitySet } from '../../src/cache/entity-set.js';
 import { parseHeld } from '../../src/cache/held.js';
 import { redisUnavailableReason, startRedisServer, type RunningRedis } from '../support/redis-server.js';
 
@@ -18,7 +18,16 @@ const alice = { authorization: 'Bearer canary-jwt-ALICE-7f3e', refreshToken: 'ca
 const mallory = { authorization: 'Bearer canary-jwt-MALLORY-11', refreshToken: 'canary-refresh-MALLORY-22' };
 const asked = new Map([['Site', parseHeld('id,name')]]);
 const sites = () =>
-  new Map([['Site', entitySet(parseHeld('id,name'), true, [['201', { id: 201, name: 'Fabrikam Outfitters US' }]])]]);
+  new Map<string, EntitySet>([
+    [
+      'Site',
+      {
+        held: parseHeld('id,name'),
+        complete: true,
+        entities: new Map([['201', { id: 201, name: 'Fabrikam Outfitters US' }]]),
+      },
+    ],
+  ]);
 
 function recorder() {
   const events: string[] = [];
