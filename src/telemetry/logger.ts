@@ -45,8 +45,14 @@ export const REQUEST_LINE_REDACTED_PATHS = [
 
 const CENSOR = '[redacted]';
 
-/** Batching: a write once this many bytes are buffered, or at the latest every second. */
-const LOG_BATCH_BYTES = 4096;
+/**
+ * Batching: a write once this many bytes are buffered (about fifty request lines), or at the latest
+ * every second. Measured on the trusted path: 4 KiB batches spent ~2.5 % of the process's time
+ * handing writes to the thread pool; a pipe takes 64 KiB at once.
+ */
+const LOG_BATCH_BYTES = 16 * 1024;
+/** The most one write hands over (sonic-boom wants more than a batch): what a pipe takes at once. */
+const LOG_MAX_WRITE_BYTES = 64 * 1024;
 const LOG_FLUSH_INTERVAL_MS = 1000;
 
 export type { Logger };
@@ -74,7 +80,13 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   // Asynchronous and batched; pino flushes what is buffered synchronously when the process exits.
   return pino(
     options,
-    pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS }),
+    pino.destination({
+      dest: 1,
+      sync: false,
+      minLength: LOG_BATCH_BYTES,
+      maxWrite: LOG_MAX_WRITE_BYTES,
+      periodicFlush: LOG_FLUSH_INTERVAL_MS,
+    }),
   );
 }
 

@@ -5,19 +5,23 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { EntityCacheObserver } from '../cache/entity-cache.js';
+import type { CacheTier, EntityCacheObserver, EvictionReason } from '../cache/entity-cache.js';
 import type { UpstreamCallEvent } from '../kibo/client.js';
+import { CellsByValue, ScrapedCounter, type CounterCell } from './scraped-counter.js';
 
 export const METRICS_PATH = '/metrics';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly upstreamCalls = new Counter({
-    name: 'kibo_upstream_calls_total',
-    help: 'Calls to Kibo by outcome (OK or the error code returned to the client).',
-    labelNames: ['outcome'],
-    registers: [this.registry],
-  });
+  private readonly upstreamCalls = new CellsByValue(
+    new ScrapedCounter(
+      this.registry,
+      'kibo_upstream_calls_total',
+      'Calls to Kibo by outcome (OK or the error code returned to the client).',
+      ['outcome'],
+    ),
+    'outcome',
+  );
   private readonly upstreamSeconds = new Histogram({
     name: 'kibo_upstream_call_duration_seconds',
     help: 'Duration of calls to Kibo, headers to last byte.',
@@ -29,37 +33,43 @@ export class GatewayMetrics {
     help: 'Bytes of ticket bodies received from Kibo.',
     registers: [this.registry],
   });
-  private readonly responses = new Counter({
-    name: 'gateway_http_responses_total',
-    help: 'HTTP responses of the gateway by status class.',
-    labelNames: ['status'],
-    registers: [this.registry],
-  });
+  /** By status class: cells for 1xx … 5xx, indexed by the status's first digit. */
+  private readonly responses = statusClassCells(
+    new ScrapedCounter(
+      this.registry,
+      'gateway_http_responses_total',
+      'HTTP responses of the gateway by status class.',
+      ['status'],
+    ),
+  );
 
-  private readonly cacheHits = new Counter({
-    name: 'entity_cache_hits_total',
-    help: 'Entity cache lookups answered, by tier (memory, redis).',
-    labelNames: ['tier'],
-    registers: [this.registry],
-  });
-  private readonly cacheMisses = new Counter({
-    name: 'entity_cache_misses_total',
-    help: 'Entity cache lookups a tier could not answer (absent, expired or not holding every field asked), by tier.',
-    labelNames: ['tier'],
-    registers: [this.registry],
-  });
-  private readonly cacheStores = new Counter({
-    name: 'entity_cache_stores_total',
-    help: 'Entity cache entries written, by tier.',
-    labelNames: ['tier'],
-    registers: [this.registry],
-  });
-  private readonly cacheEvictions = new Counter({
-    name: 'entity_cache_evictions_total',
-    help: 'Entity cache entries removed before expiry, by tier and reason (capacity: the LRU bound; refusal: Kibo refused the credentials).',
-    labelNames: ['tier', 'reason'],
-    registers: [this.registry],
-  });
+  private readonly cacheHits = tierCells(
+    new ScrapedCounter(
+      this.registry,
+      'entity_cache_hits_total',
+      'Entity cache lookups answered, by tier (memory, redis).',
+      ['tier'],
+    ),
+  );
+  private readonly cacheMisses = tierCells(
+    new ScrapedCounter(
+      this.registry,
+      'entity_cache_misses_total',
+      'Entity cache lookups a tier could not answer (absent, expired or not holding every field asked), by tier.',
+      ['tier'],
+    ),
+  );
+  private readonly cacheStores = tierCells(
+    new ScrapedCounter(this.registry, 'entity_cache_stores_total', 'Entity cache entries written, by tier.', ['tier']),
+  );
+  private readonly cacheEvictions = evictionCells(
+    new ScrapedCounter(
+      this.registry,
+      'entity_cache_evictions_total',
+      'Entity cache entries removed before expiry, by tier and reason (capacity: the LRU bound; refusal: Kibo refused the credentials).',
+      ['tier', 'reason'],
+    ),
+  );
   private readonly cacheRedisErrors = new Counter({
     name: 'entity_cache_redis_errors_total',
     help: 'Redis tier failures by operation (read, write, evict; open: a value that failed authentication). Requests carry on without Redis.',
@@ -78,12 +88,15 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  private readonly trustedPath = new Counter({
-    name: 'trusted_fast_path_requests_total',
-    help: 'POST /graphql JSON requests the trusted documents fast path looked at: served itself, or handed to Yoga unchanged (not a persisted request, an unknown id, variables that do not coerce, anything it does not fully own).',
-    labelNames: ['outcome'],
-    registers: [this.registry],
-  });
+  private readonly trustedPath = new CellsByValue(
+    new ScrapedCounter(
+      this.registry,
+      'trusted_fast_path_requests_total',
+      'POST /graphql JSON requests the trusted documents fast path looked at: served itself, or handed to Yoga unchanged (not a persisted request, an unknown id, variables that do not coerce, anything it does not fully own).',
+      ['outcome'],
+    ),
+    'outcome',
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -106,21 +119,22 @@ export class GatewayMetrics {
 
   /** Counts what the entity cache reports; its labels are closed sets (tiers, reasons, operations). */
   readonly entityCache: EntityCacheObserver = {
-    hit: (tier) => this.cacheHits.inc({ tier }),
-    miss: (tier) => this.cacheMisses.inc({ tier }),
-    store: (tier) => this.cacheStores.inc({ tier }),
-    evict: (tier, reason, count) => this.cacheEvictions.inc({ tier, reason }, count),
+    hit: (tier) => void this.cacheHits[tier].count++,
+    miss: (tier) => void this.cacheMisses[tier].count++,
+    store: (tier) => void this.cacheStores[tier].count++,
+    evict: (tier, reason, count) => void (this.cacheEvictions[tier][reason].count += count),
     redisError: (operation) => this.cacheRedisErrors.inc({ tier: 'redis', operation }),
   };
 
   recordUpstreamCall(event: UpstreamCallEvent): void {
-    this.upstreamCalls.inc({ outcome: event.code ?? 'OK' });
+    this.upstreamCalls.inc(event.code ?? 'OK');
     this.upstreamSeconds.observe(event.durationMs / 1000);
     this.upstreamBytes.inc(event.responseBytes);
   }
 
   recordResponse(status: number): void {
-    this.responses.inc({ status: `${Math.floor(status / 100)}xx` });
+    const cell = this.responses[Math.floor(status / 100)];
+    if (cell) cell.count++;
   }
 
   recordCutShort(reason: 'client_closed' | 'timeout'): void {
@@ -128,7 +142,7 @@ export class GatewayMetrics {
   }
 
   recordTrustedPath(outcome: 'served' | 'handed_to_yoga'): void {
-    this.trustedPath.inc({ outcome });
+    this.trustedPath.inc(outcome);
   }
 
   recordDroppedConnection(): void {
@@ -144,4 +158,26 @@ export class GatewayMetrics {
     });
     return true;
   }
+}
+
+function tierCells(counter: ScrapedCounter<'tier'>): Record<CacheTier, CounterCell> {
+  return { memory: counter.cell({ tier: 'memory' }), redis: counter.cell({ tier: 'redis' }) };
+}
+
+function evictionCells(
+  counter: ScrapedCounter<'tier' | 'reason'>,
+): Record<CacheTier, Record<EvictionReason, CounterCell>> {
+  const of = (tier: CacheTier) => ({
+    capacity: counter.cell({ tier, reason: 'capacity' }),
+    refusal: counter.cell({ tier, reason: 'refusal' }),
+  });
+  return { memory: of('memory'), redis: of('redis') };
+}
+
+/** Index 1 … 5: the cells of 1xx … 5xx (index 0 unused: no status starts with 0). */
+function statusClassCells(counter: ScrapedCounter<'status'>): CounterCell[] {
+  return [1, 2, 3, 4, 5].reduce<CounterCell[]>((cells, digit) => {
+    cells[digit] = counter.cell({ status: `${digit}xx` });
+    return cells;
+  }, []);
 }
