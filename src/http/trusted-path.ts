@@ -115,7 +115,7 @@ export class TrustedPath {
     const persisted = persistedRequestOf(body, serving);
     if (!persisted) return this.handOver(request, response, body);
 
-    const view = requestView(request, response);
+    const view = new NodeRequestView(request, response);
     const context = createRequestContext(serving.settings, view);
     if (this.notesOperations) noteKiboCorrelationIds(request, context.kiboCorrelationIds);
     const { document } = persisted.entry;
@@ -261,14 +261,33 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** What resolvers read of the request: its headers, and a signal that aborts when the client goes away. */
-function requestView(request: IncomingMessage, response: ServerResponse): RequestView {
-  const controller = new AbortController();
-  response.once('close', () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  const get = headerLookup(request.headers);
-  return { headers: { get: (name) => get(name) ?? null }, signal: controller.signal };
+/**
+ * What resolvers read of the request: its headers, and whether its client has gone away. The Kibo
+ * client only polls for that (`gone`); an AbortSignal, with its controller and event machinery, is
+ * made only for code that listens for it (a call shared between requests, a DataLoader round).
+ */
+class NodeRequestView implements RequestView {
+  readonly gone = { aborted: false };
+  readonly headers: RequestView['headers'];
+  private controller: AbortController | undefined;
+
+  constructor(request: IncomingMessage, response: ServerResponse) {
+    const get = headerLookup(request.headers);
+    this.headers = { get: (name) => get(name) ?? null };
+    response.once('close', () => {
+      if (response.writableFinished) return;
+      this.gone.aborted = true;
+      this.controller?.abort();
+    });
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.gone.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
 }
 
 function headerLookup(headers: IncomingHttpHeaders): (name: string) => string | undefined {

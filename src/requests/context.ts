@@ -6,6 +6,7 @@
  */
 import type { EntityCache } from '../cache/entity-cache.js';
 import type { KiboClient, UpstreamCallEvent } from '../kibo/client.js';
+import type { CallerSignal } from '../kibo/ticket-exchange.js';
 import { AnswerBudget } from './answer-budget.js';
 import type { CredentialConcurrencyLimit } from './concurrency-limit.js';
 import { CallPlan } from './switch-tenant-calls.js';
@@ -35,6 +36,11 @@ export interface RequestSettings {
 export interface RequestView {
   readonly headers: { get(name: string): string | null };
   readonly signal: AbortSignal;
+  /**
+   * Whether the client has gone away, for code that only polls for it (the Kibo client): cheaper
+   * than `signal` where the view makes its signal on demand. Absent: poll `signal`.
+   */
+  readonly gone?: CallerSignal;
 }
 
 export interface GatewayContext extends RequestSettings {

@@ -45,7 +45,11 @@ export async function switchTenant(
     // The operation's only call has nothing to share or deduplicate: no DataLoader round for it.
     ticket = await (sharing.onlyCall
       ? context.kiboConcurrency.run(call, () =>
-          context.kibo.refreshAuthTicket({ ...call, signal: context.request.signal, onDone: context.onKiboCall }),
+          context.kibo.refreshAuthTicket({
+            ...call,
+            signal: context.request.gone ?? context.request.signal,
+            onDone: context.onKiboCall,
+          }),
         )
       : ticketsOf(context).load(call));
   } catch (error) {

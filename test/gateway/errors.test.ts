@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { startGateway } from '../../src/http/listener.js';
+import { DEFAULT_MANIFEST_URL, readManifestFile } from '../../src/trusted-documents/manifest.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { FirstTicketDocument, SwitchWithRefreshTokenDocument } from '../generated/operations.js';
 import { DEMO_HEADERS, startStack, withStack, type Stack } from '../support/stack.js';
@@ -233,6 +234,34 @@ describe('cancellation', () => {
       controller.abort();
       expect(await pending).toBeInstanceOf(Error);
       await waitFor(() => other.received[0]!.clientAborted, 1500);
+    });
+  });
+
+  it('a client that goes away from a persisted request (the trusted-documents path) ends the upstream call at once', async () => {
+    const patient = {
+      KIBO_HEADERS_TIMEOUT_MS: '20000',
+      KIBO_BODY_TIMEOUT_MS: '20000',
+      KIBO_REQUEST_TIMEOUT_MS: '20000',
+      TRUSTED_DOCUMENTS: 'allow',
+    };
+    const [documentId] = Object.entries(readManifestFile(DEFAULT_MANIFEST_URL)).find(([, text]) =>
+      text.startsWith('mutation SwitchTenantTokens('),
+    )!;
+    await withStack({ sharedEmulator: stack.emulator, env: patient }, async (other) => {
+      const controller = new AbortController();
+      const pending = request(other.gateway.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...fault('delay:10000') },
+        body: JSON.stringify({ documentId, variables: { tenantId: 100002 } }),
+        signal: controller.signal,
+      }).catch((error: Error) => error);
+      await waitFor(() => other.received.length === 1);
+      controller.abort();
+      expect(await pending).toBeInstanceOf(Error);
+      await waitFor(() => other.received[0]!.clientAborted, 1500);
+      // It was this path's to serve, not Yoga's.
+      const metrics = await request(new URL('/metrics', other.gateway.graphqlUrl)).then((r) => r.body.text());
+      expect(metrics).toMatch(/trusted_fast_path_requests_total\{outcome="served"\} 1/);
     });
   });
 });
