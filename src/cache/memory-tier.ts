@@ -19,6 +19,7 @@ export interface MemoryTierOptions {
 
 export class MemoryTier {
   private readonly entries: LRUCache<string, CachedSet>;
+  private readonly maxBytes: number;
   /** caller id → the keys of that caller's entries now in `entries`. */
   private readonly byCaller = new Map<string, Set<string>>();
   /**
@@ -28,10 +29,11 @@ export class MemoryTier {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: MemoryTierOptions) {
+    this.maxBytes = options.maxBytes;
+    // Each set's weight is given with it (`set` weighs it once to decide whether it fits at all).
     this.entries = new LRUCache<string, CachedSet>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
-      sizeCalculation: (set) => Math.max(1, setWeight(set)),
       dispose: (_value, key, reason) => {
         if (reason === 'set') return;
         this.forget(key);
@@ -55,9 +57,10 @@ export class MemoryTier {
     const ttl = set.expiresAt - now;
     if (ttl <= 0) return;
     const key = `${callerId}/${name}`;
-    this.entries.set(key, set, { ttl });
-    // A set heavier than the whole bound is refused (and any older one under its name dropped).
-    if (!this.entries.has(key)) return this.forget(key);
+    const weight = Math.max(1, setWeight(set));
+    // A set heavier than the whole bound is refused, and any older one under its name dropped.
+    if (weight > this.maxBytes) return void this.entries.delete(key);
+    this.entries.set(key, set, { ttl, size: weight });
     let keys = this.byCaller.get(callerId);
     if (!keys) this.byCaller.set(callerId, (keys = new Set()));
     keys.add(key);
