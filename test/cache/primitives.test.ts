@@ -272,6 +272,15 @@ describe('memory tier', () => {
     expect(tier.evictCaller('a')).toBe(0);
   });
 
+  it('still drops a caller’s newest entry on refusal when storing it pushed out that caller’s only other one', () => {
+    const tier = new MemoryTier({ maxEntries: 1, maxBytes: 1024 * 1024 });
+    tier.set('a', 'x', set(Date.now() + 60_000));
+    tier.set('a', 'y', set(Date.now() + 60_000));
+    expect(tier.get('a', 'x')).toBeUndefined();
+    expect(tier.evictCaller('a')).toBe(1);
+    expect(tier.get('a', 'y')).toBeUndefined();
+  });
+
   it('drops expired entries on its own, so memory follows what is live rather than the bounds', async () => {
     const tier = new MemoryTier({ maxEntries: 100, maxBytes: 1024 * 1024, sweepEveryMs: 20 });
     try {
