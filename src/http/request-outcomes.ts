@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import { GRAPHQL_PATH, HEALTH_PATH } from '../paths.js';
 import { requestLineLogger, type Logger } from '../telemetry/logger.js';
 import { METRICS_PATH, type GatewayMetrics } from '../telemetry/metrics.js';
-import { notedFields } from '../telemetry/request-notes.js';
+import { addNotedFields } from '../telemetry/request-notes.js';
 import { assignRequestId } from '../telemetry/request-id.js';
 import { refusalBody, sendRefusal, type Refusal } from './refusal.js';
 
@@ -66,19 +66,21 @@ export class RequestOutcomes {
         : response.statusCode;
       this.metrics?.recordResponse(status);
       if (cutShort) this.metrics?.recordCutShort(status === CLIENT_CLOSED_REQUEST ? 'client_closed' : 'timeout');
-      const path = request.url?.split('?', 1)[0] ?? '';
+      const path = pathOf(request.url ?? '');
       // Probes are not worth a line each; a refused or broken one is.
       if (path === HEALTH_PATH && status < 400) return;
-      this.write(status, {
+      // Field by field, in the line's order: spreads would build an object per optional part.
+      const line: Record<string, unknown> = {
         requestId,
         method: request.method,
         path: LOGGED_PATHS.has(path) ? path : '(other)',
         status,
-        ...(refusal && { code: refusal.code }),
-        ...(cutShort && { cutShort: status === CLIENT_CLOSED_REQUEST ? 'client closed' : 'timed out' }),
-        ...notedFields(request),
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-      });
+      };
+      if (refusal) line.code = refusal.code;
+      if (cutShort) line.cutShort = status === CLIENT_CLOSED_REQUEST ? 'client closed' : 'timed out';
+      addNotedFields(request, line);
+      line.durationMs = Math.round((performance.now() - started) * 100) / 100;
+      this.write(status, line);
     });
   }
 
@@ -121,4 +123,10 @@ export class RequestOutcomes {
     else if (status >= 400) this.logger.warn(line, 'request');
     else this.logger.info(line, 'request');
   }
+}
+
+/** The request target without its query. */
+function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
 }

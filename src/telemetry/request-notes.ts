@@ -24,36 +24,43 @@ export interface NotedFields extends Partial<TraceLogFields> {
   kiboCorrelationId?: string;
 }
 
-const notes = new WeakMap<object, RequestNotes>();
+/**
+ * The notes ride on the Node request itself, under a symbol no other code knows: a WeakMap keyed by
+ * every request would hold an entry per request until a full collection clears it, work the
+ * young-generation collector then repeats for each of them.
+ */
+const NOTES = Symbol('kibo-auth-gateway.request-notes');
 
-function notesOf(nodeRequest: object): RequestNotes {
-  let noted = notes.get(nodeRequest);
-  if (!noted) notes.set(nodeRequest, (noted = {}));
-  return noted;
+type Noted = object & { [NOTES]?: RequestNotes };
+
+function notesOf(nodeRequest: Noted): RequestNotes {
+  return (nodeRequest[NOTES] ??= {});
 }
 
 /** Records the operation name as logged: capped, and only if it is a GraphQL name at all. */
-export function noteOperationName(nodeRequest: object, operationName: unknown): void {
+export function noteOperationName(nodeRequest: Noted, operationName: unknown): void {
   if (operationName === undefined || operationName === null || operationName === '') return;
   notesOf(nodeRequest).operationName = loggableOperationName(operationName);
 }
 
-export function noteTrace(nodeRequest: object, trace: TraceLogFields): void {
+export function noteTrace(nodeRequest: Noted, trace: TraceLogFields): void {
   notesOf(nodeRequest).trace = trace;
 }
 
-export function noteKiboCorrelationIds(nodeRequest: object, ids: readonly string[]): void {
+export function noteKiboCorrelationIds(nodeRequest: Noted, ids: readonly string[]): void {
   notesOf(nodeRequest).kiboCorrelationIds = ids;
 }
 
-export function notedFields(nodeRequest: object): NotedFields {
-  const noted = notes.get(nodeRequest);
-  if (!noted) return {};
-  return {
-    ...(noted.operationName !== undefined && { operationName: noted.operationName }),
-    ...noted.trace,
-    ...(noted.kiboCorrelationIds?.length && { kiboCorrelationId: noted.kiboCorrelationIds.join(',') }),
-  };
+/** Adds what was noted of the request to its log line (written into `line`, which is built per request). */
+export function addNotedFields(nodeRequest: Noted, line: NotedFields): void {
+  const noted = nodeRequest[NOTES];
+  if (!noted) return;
+  if (noted.operationName !== undefined) line.operationName = noted.operationName;
+  if (noted.trace) {
+    line.trace_id = noted.trace.trace_id;
+    line.span_id = noted.trace.span_id;
+  }
+  if (noted.kiboCorrelationIds?.length) line.kiboCorrelationId = noted.kiboCorrelationIds.join(',');
 }
 
 function loggableOperationName(name: unknown): string {
