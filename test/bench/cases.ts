@@ -36,6 +36,9 @@ const gateway =
     KIBO_MAX_CONCURRENT_PER_CREDENTIAL: '1000',
     // The production default: one log line per request, to a pipe.
     LOG_LEVEL: 'info',
+    // As the image runs it (the Dockerfile sets it): graphql-js then skips its development-mode
+    // checks, which cost ~2 % of a projected request's CPU in a profile.
+    NODE_ENV: 'production',
     ...overrides,
   });
 
@@ -58,6 +61,7 @@ export const SERVERS = {
       KIBO_BASE_URL: emulatorUrl,
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
+      NODE_ENV: 'production',
       ENTITY_CACHE_TTL_SECONDS: '10',
     }),
   },
