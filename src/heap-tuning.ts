@@ -17,5 +17,10 @@ import { setFlagsFromString } from 'node:v8';
 
 const FLAG = 'allocation-site-pretenuring';
 
-const setByOperator = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((argument) => argument.includes(FLAG));
-if (!setByOperator) setFlagsFromString(`--no-${FLAG}`);
+/** Whether the operator set the flag, either way, on the command line or in NODE_OPTIONS. */
+export function setByOperator(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  // V8 reads `_` and `-` in a flag's name alike: `--no-allocation_site_pretenuring` is the same flag.
+  return [...execArgv, nodeOptions ?? ''].some((argument) => argument.replaceAll('_', '-').includes(FLAG));
+}
+
+if (!setByOperator(process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(`--no-${FLAG}`);
