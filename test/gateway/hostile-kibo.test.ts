@@ -101,4 +101,37 @@ describe('a ticket the entity cache cannot store', () => {
       await hostile.close();
     }
   });
+
+  // Skipped: a known gap, not fixed yet (found attacking issue 13; older than it). A property held
+  // whole (here `sites`, folded by the query budget) is stored as Kibo sent it, so a property Kibo
+  // adds inside it, a copy of the caller's JWT included, reaches the cache (in memory, and sealed in
+  // Redis). A fix would prune whole-held objects to the spec's properties. Unskip to see it fail.
+  it.skip('a credential Kibo copies into a value held whole is not stored', async () => {
+    const hostile = await startHostileKibo();
+    const stack = await startStack({
+      sharedEmulator: hostile,
+      env: { ENTITY_CACHE: 'on', KIBO_MAX_QUERY_LENGTH: '120' },
+    });
+    try {
+      const jwt = 'hostile-jwt-CANARY-0123456789';
+      const ticket = {
+        ...good(),
+        accessTokenExpiration: new Date(Date.now() + 3_600_000).toISOString(),
+        jwtAccessToken: jwt,
+        refreshToken: 'hostile-refresh-0123456789',
+        tenant: { id: 1, name: 'T', sites: [{ id: 2, name: 'S', copy: jwt }] },
+      };
+      hostile.respond = () => ticketReply(ticket);
+      const response = await stack.graphql(
+        'mutation { switchTenant(tenantId: 1) { tenant { id sites { id name } } } }',
+      );
+      expect(response.body.errors).toBeUndefined();
+      const { memory } = await stack.gateway.entityCache!.dump();
+      expect(memory.length).toBeGreaterThan(0);
+      expect(JSON.stringify(memory.map(([, set]) => [...set.entities]))).not.toContain('CANARY');
+    } finally {
+      await stack.close();
+      await hostile.close();
+    }
+  });
 });
