@@ -11,11 +11,18 @@
  * less CPU per request in alternating rounds. The gateway's long-lived data (the caches) is small
  * beside its request traffic, so nothing it allocates gains from being pretenured.
  *
- * An operator who sets the flag either way (in NODE_OPTIONS or on the command line) keeps their choice.
+ * An operator who sets the flag either way on the command line (`node --no-allocation-site-pretenuring …`,
+ * in either of V8's spellings) keeps their choice. Node 20 refuses V8 flags like this one in NODE_OPTIONS
+ * (it exits at start), so NODE_OPTIONS is read only in case a later Node lets it through.
  */
 import { setFlagsFromString } from 'node:v8';
 
 const FLAG = 'allocation-site-pretenuring';
 
-const setByOperator = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((argument) => argument.includes(FLAG));
-if (!setByOperator) setFlagsFromString(`--no-${FLAG}`);
+/** Whether the operator set the flag, either way, on the command line (or in NODE_OPTIONS, see above). */
+export function setByOperator(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  // V8 reads `_` and `-` in a flag's name alike: `--no-allocation_site_pretenuring` is the same flag.
+  return [...execArgv, nodeOptions ?? ''].some((argument) => argument.replaceAll('_', '-').includes(FLAG));
+}
+
+if (!setByOperator(process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(`--no-${FLAG}`);

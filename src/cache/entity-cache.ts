@@ -144,12 +144,19 @@ export class EntityCache {
     const writes: Array<Promise<unknown>> | undefined = redis && [];
     for (const [typename, set] of sets) {
       const cached: CachedSet = { held: set.held, complete: set.complete, entities: set.entities, expiresAt };
-      this.memory.set(caller.id, caller.memoryName(tenantId, typename), cached, now);
-      observer?.store?.('memory');
-      if (redis && writes) {
-        const name = caller.entryName(tenantId, typename);
-        const key = caller.sealingKey(tenantId, typename);
-        writes.push(redis.write(caller, { name, key }, cached, now).then((ok) => ok && observer?.store?.('redis')));
+      try {
+        this.memory.set(caller.id, caller.memoryName(tenantId, typename), cached, now);
+        observer?.store?.('memory');
+        if (redis && writes) {
+          const name = caller.entryName(tenantId, typename);
+          const key = caller.sealingKey(tenantId, typename);
+          writes.push(redis.write(caller, { name, key }, cached, now).then((ok) => ok && observer?.store?.('redis')));
+        }
+      } catch (error) {
+        // A value held whole (a coarsened projection) nested deeper than the stack can walk, which
+        // only a hostile Kibo sends, can be neither weighed nor encoded: that set is not stored, and
+        // the request that fetched it is answered all the same.
+        if (!(error instanceof RangeError)) throw error;
       }
     }
     return writes ? Promise.all(writes).then(() => undefined) : Promise.resolve();

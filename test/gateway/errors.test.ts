@@ -2,13 +2,16 @@
  * Every error class the gateway promises, over real HTTP: refusals it makes on its own (no upstream
  * call), Kibo's refusals, and Kibo failing — each as a GraphQL error with extensions.code.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { request } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { startGateway } from '../../src/http/listener.js';
-import { DEFAULT_MANIFEST_URL, readManifestFile } from '../../src/trusted-documents/manifest.js';
+import { DEFAULT_MANIFEST_URL, documentIdOf, readManifestFile } from '../../src/trusted-documents/manifest.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { FirstTicketDocument, SwitchWithRefreshTokenDocument } from '../generated/operations.js';
 import { DEMO_HEADERS, startStack, withStack, type Stack } from '../support/stack.js';
@@ -264,6 +267,60 @@ describe('cancellation', () => {
       expect(metrics).toMatch(/trusted_fast_path_requests_total\{outcome="served"\} 1/);
     });
   });
+
+  // The other ways a persisted request reaches Kibo: through the request's DataLoader (several calls,
+  // or entities with no cache) and through the entity cache's call shared between requests. Each
+  // listens for the request's signal, which the fast path makes only on demand.
+  const persisted = {
+    TwoTenants:
+      'mutation TwoTenants($a: Int!, $b: Int!) { first: switchTenant(tenantId: $a) { tenant { id } } second: switchTenant(tenantId: $b) { tenant { name } } }',
+    TenantEntities:
+      'query TenantEntities($representations: [_Any!]!) { _entities(representations: $representations) { ... on Tenant { id name } } }',
+  };
+  const manifest = () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'kibo-cancel-')), 'manifest.json');
+    writeFileSync(path, JSON.stringify(Object.fromEntries(Object.values(persisted).map((t) => [documentIdOf(t), t]))));
+    return path;
+  };
+  it.each([
+    // Mutation fields run one after the other: the second call must not start once the client left.
+    { path: 'several calls (DataLoader)', document: persisted.TwoTenants, calls: 1, cache: 'true' },
+    { path: 'entities, no cache (DataLoader)', document: persisted.TenantEntities, calls: 1, cache: 'false' },
+    { path: "entities through the cache's shared call", document: persisted.TenantEntities, calls: 1, cache: 'true' },
+  ])(
+    'a client that goes away from a persisted request ends its Kibo calls at once: $path',
+    async ({ document, calls, cache }) => {
+      const patient = {
+        KIBO_HEADERS_TIMEOUT_MS: '20000',
+        KIBO_BODY_TIMEOUT_MS: '20000',
+        KIBO_REQUEST_TIMEOUT_MS: '20000',
+        TRUSTED_DOCUMENTS: 'allow',
+        TRUSTED_DOCUMENTS_MANIFEST: manifest(),
+        ENTITY_CACHE: cache,
+        MAX_UPSTREAM_CALLS: '2',
+      };
+      await withStack({ sharedEmulator: stack.emulator, env: patient }, async (other) => {
+        const controller = new AbortController();
+        const pending = request(other.gateway.graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-vol-tenant': '100002', ...fault('delay:10000') },
+          body: JSON.stringify({
+            documentId: documentIdOf(document),
+            variables: { a: 100002, b: 100003, representations: [{ __typename: 'Tenant', id: 100002 }] },
+          }),
+          signal: controller.signal,
+        }).catch((error: Error) => error);
+        await waitFor(() => other.received.length === calls);
+        controller.abort();
+        expect(await pending).toBeInstanceOf(Error);
+        await waitFor(() => other.received.every((record) => record.clientAborted), 1500);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(other.received).toHaveLength(calls);
+        const metrics = await request(new URL('/metrics', other.gateway.graphqlUrl)).then((r) => r.body.text());
+        expect(metrics).toMatch(/trusted_fast_path_requests_total\{outcome="served"\} 1/);
+      });
+    },
+  );
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {

@@ -4,7 +4,8 @@
  * BAD_REQUEST), and none of the values it sent reaches a log line or the error.
  */
 import { describe, expect, it } from 'vitest';
-import { ticketReply, useHostileStack } from '../support/hostile-kibo.js';
+import { startHostileKibo, ticketReply, useHostileStack } from '../support/hostile-kibo.js';
+import { startStack } from '../support/stack.js';
 
 /** Recognisable in any log line or answer it might leak into. */
 const MARK = 'HOSTILE-VALUE-7f3a9c';
@@ -63,5 +64,74 @@ describe('a ticket of the wrong shape', () => {
     expect(JSON.stringify(response.body)).not.toContain(MARK);
     expect(hostileStack.stack.logs.length).toBeGreaterThan(0);
     expect(hostileStack.stack.logs.join('\n')).not.toContain(MARK);
+  });
+});
+
+describe('a ticket the entity cache cannot store', () => {
+  it('nesting too deep to weigh, in what a coarsened projection holds whole: switchTenant answers all the same', async () => {
+    // A query budget that folds `tenant(id,sites(id,name))` to `tenant(id,sites)`: sites are asked
+    // for, and held, whole, so whatever extra property Kibo adds to a site is seeded with it.
+    const hostile = await startHostileKibo();
+    const stack = await startStack({
+      sharedEmulator: hostile,
+      env: { ENTITY_CACHE: 'on', KIBO_MAX_QUERY_LENGTH: '120' },
+    });
+    try {
+      const depth = 100_000;
+      const deep = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+      const ticket = {
+        ...good(),
+        accessTokenExpiration: new Date(Date.now() + 3_600_000).toISOString(),
+        jwtAccessToken: 'hostile-jwt-0123456789',
+        refreshToken: 'hostile-refresh-0123456789',
+        tenant: { id: 1, name: 'T', sites: [{ id: 2, name: 'S' }] },
+      };
+      // JSON.stringify cannot write it either: splice the nesting into the body as text.
+      const body = JSON.stringify(ticket).replace('"name":"S"', `"name":"S","extra":${deep}`);
+      hostile.respond = () => ({ body: Buffer.from(body) });
+      const response = await stack.graphql(
+        'mutation { switchTenant(tenantId: 1) { tenant { id sites { id name } } } }',
+      );
+      expect(hostile.received[0]?.responseFields).toMatch(/tenant\(id,sites\)/);
+      expect(response.status).toBe(200);
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data).toEqual({ switchTenant: { tenant: { id: 1, sites: [{ id: 2, name: 'S' }] } } });
+    } finally {
+      await stack.close();
+      await hostile.close();
+    }
+  });
+
+  // Skipped: a known gap, not fixed yet (found attacking issue 13; older than it). A property held
+  // whole (here `sites`, folded by the query budget) is stored as Kibo sent it, so a property Kibo
+  // adds inside it, a copy of the caller's JWT included, reaches the cache (in memory, and sealed in
+  // Redis). A fix would prune whole-held objects to the spec's properties. Unskip to see it fail.
+  it.skip('a credential Kibo copies into a value held whole is not stored', async () => {
+    const hostile = await startHostileKibo();
+    const stack = await startStack({
+      sharedEmulator: hostile,
+      env: { ENTITY_CACHE: 'on', KIBO_MAX_QUERY_LENGTH: '120' },
+    });
+    try {
+      const jwt = 'hostile-jwt-CANARY-0123456789';
+      const ticket = {
+        ...good(),
+        accessTokenExpiration: new Date(Date.now() + 3_600_000).toISOString(),
+        jwtAccessToken: jwt,
+        refreshToken: 'hostile-refresh-0123456789',
+        tenant: { id: 1, name: 'T', sites: [{ id: 2, name: 'S', copy: jwt }] },
+      };
+      hostile.respond = () => ticketReply(ticket);
+      const response = await stack.graphql(
+        'mutation { switchTenant(tenantId: 1) { tenant { id sites { id name } } } }',
+      );
+      expect(response.body.errors).toBeUndefined();
+      const { memory } = await stack.gateway.entityCache!.dump();
+      expect(memory.length).toBeGreaterThan(0);
+      expect(JSON.stringify(memory.map(([, set]) => [...set.entities]))).not.toContain('CANARY');
+    } finally {
+      await stack.close();
+      await hostile.close();
+    }
   });
 });
