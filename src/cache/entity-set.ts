@@ -95,3 +95,21 @@ export function decodeSet(bytes: Buffer): CachedSet | undefined {
     return undefined;
   }
 }
+
+/**
+ * Whether any string in `value` (property names included) contains one of `secrets`. A credential
+ * shorter than this is not looked for: it would match ordinary data.
+ */
+export function mentionsAny(value: unknown, secrets: readonly string[]): boolean {
+  if (typeof value === 'string') return secrets.some((secret) => value.includes(secret));
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some((item) => mentionsAny(item, secrets));
+  for (const key in value as Record<string, unknown>) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (mentionsAny(key, secrets) || mentionsAny((value as Record<string, unknown>)[key], secrets)) return true;
+  }
+  return false;
+}
+
+/** Credentials shorter than this are not looked for in entity data (they would match ordinary values). */
+export const MIN_SECRET_LENGTH = 8;

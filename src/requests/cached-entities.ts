@@ -9,7 +9,7 @@
 import { LRUCache } from 'lru-cache';
 import type { EntityCache } from '../cache/entity-cache.js';
 import { parseHeld } from '../cache/held.js';
-import type { EntitySet } from '../cache/entity-set.js';
+import { mentionsAny, MIN_SECRET_LENGTH, type EntitySet } from '../cache/entity-set.js';
 import type { CallerKeys } from '../cache/keys.js';
 import type { KiboTicket } from '../kibo/types.js';
 import { KiboError } from '../kibo/errors.js';
@@ -116,7 +116,8 @@ function fetchAndStore(
       throw error;
     }
     // Each type is stored at what was fetched for it — and only that, pruned — never the ticket.
-    void cache.write(caller, tenantId, plan.paths.setsOf(ticket, projection, toFetch), expiryOf(ticket));
+    const sets = plan.paths.setsOf(ticket, projection, toFetch);
+    void cache.write(caller, tenantId, withoutCredentials(sets, [credentials, ticket]), expiryOf(ticket));
     return ticket;
   });
 }
@@ -137,10 +138,42 @@ export function seedFromTicket(
   if (!ticket.jwtAccessToken || !ticket.refreshToken) return Promise.resolve();
   let fetched = fetchedProjections.get(responseFields);
   if (!fetched) fetchedProjections.set(responseFields, (fetched = parseHeld(responseFields)));
-  const sets: Map<string, EntitySet> = paths.seedSetsOf(ticket, fetched);
+  const sets = withoutCredentials(paths.seedSetsOf(ticket, fetched), [ticket]);
   if (sets.size === 0) return Promise.resolve();
   const caller = cache.caller({ bearer: ticket.jwtAccessToken, refreshToken: ticket.refreshToken });
   return cache.write(caller, tenantId, sets, expiryOf(ticket));
+}
+
+/**
+ * The sets that carry none of the credentials of the call or of the ticket it returned. Entities are
+ * pruned to what was asked, but a value asked whole (an object folded to fit Kibo's URL budget, a
+ * JSON attribute) is kept as Kibo sent it: one where Kibo copied a token is not stored.
+ */
+function withoutCredentials(
+  sets: Map<string, EntitySet>,
+  holders: ReadonlyArray<Partial<Record<'authorization' | 'refreshToken' | 'jwtAccessToken' | 'accessToken', unknown>>>,
+): Map<string, EntitySet> {
+  const secrets: string[] = [];
+  for (const holder of holders) {
+    for (const value of [holder.authorization, holder.refreshToken, holder.jwtAccessToken, holder.accessToken]) {
+      if (typeof value !== 'string') continue;
+      const secret = value.replace(/^Bearer\s+/i, '').trim();
+      if (secret.length >= MIN_SECRET_LENGTH) secrets.push(secret);
+    }
+  }
+  for (const [typename, set] of sets) if (mayCarry(set, secrets)) sets.delete(typename);
+  return sets;
+}
+
+/** Whether a set mentions a credential, or is nested too deep to tell (a hostile Kibo's answer): not stored either way. */
+function mayCarry(set: EntitySet, secrets: readonly string[]): boolean {
+  try {
+    for (const entity of set.entities.values()) if (mentionsAny(entity, secrets)) return true;
+    return false;
+  } catch (error) {
+    if (error instanceof RangeError) return true;
+    throw error;
+  }
 }
 
 /**
