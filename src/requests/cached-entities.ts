@@ -134,11 +134,13 @@ export function seedFromTicket(
   ticket: KiboTicket,
   tenantId: number,
   responseFields: string,
+  /** What the switch was made with: a set that mentions them is not stored either. */
+  credentials: KiboCredentials,
 ): Promise<void> {
   if (!ticket.jwtAccessToken || !ticket.refreshToken) return Promise.resolve();
   let fetched = fetchedProjections.get(responseFields);
   if (!fetched) fetchedProjections.set(responseFields, (fetched = parseHeld(responseFields)));
-  const sets = withoutCredentials(paths.seedSetsOf(ticket, fetched), [ticket]);
+  const sets = withoutCredentials(paths.seedSetsOf(ticket, fetched), [credentials, ticket]);
   if (sets.size === 0) return Promise.resolve();
   const caller = cache.caller({ bearer: ticket.jwtAccessToken, refreshToken: ticket.refreshToken });
   return cache.write(caller, tenantId, sets, expiryOf(ticket));

@@ -64,7 +64,7 @@ export async function switchTenant(
   if (cookie) setRefreshTokenCookie(context.request, cookie, ticket);
   // Whole tickets (projection off, or too long a projection) are not seeded: entries would be huge.
   if (context.entityCache && entityPaths && responseFields !== undefined)
-    void seedFromTicket(context.entityCache, entityPaths, ticket, args.tenantId, responseFields);
+    void seedFromTicket(context.entityCache, entityPaths, ticket, args.tenantId, responseFields, credentials);
   return ticket;
 }
 
