@@ -1,8 +1,10 @@
 /**
  * The unit the cache stores: one entity type's entities from one tenant's ticket, for one caller.
  * Entity data only — it is built from the ticket's entity positions (tenants, sites, catalogs, the
- * user), pruned to what is held, so a token or any other property of the ticket itself has no way
- * in. Encoded as JSON for the shared tier, where it is sealed (seal.ts).
+ * user), pruned to what is held, so no token or other property of the ticket itself is read into
+ * it. A value held whole (an object folded to fit Kibo's URL budget, a JSON attribute) keeps what Kibo
+ * put in it: a set that mentions a credential the gateway knows of is not stored (`mentionsAny`).
+ * Encoded as JSON for the shared tier, where it is sealed (seal.ts).
  */
 import type { Projection } from '../projection/projection.js';
 import { formatHeld, parseHeld } from './held.js';
@@ -97,8 +99,8 @@ export function decodeSet(bytes: Buffer): CachedSet | undefined {
 }
 
 /**
- * Whether any string in `value` (property names included) contains one of `secrets`. A credential
- * shorter than this is not looked for: it would match ordinary data.
+ * Whether any string in `value` (property names included) contains one of `secrets`. Callers leave
+ * out secrets shorter than MIN_SECRET_LENGTH: they would match ordinary data.
  */
 export function mentionsAny(value: unknown, secrets: readonly string[]): boolean {
   if (typeof value === 'string') return secrets.some((secret) => value.includes(secret));

@@ -3,7 +3,8 @@
  * (`tenant` and `availableTenants` for tenants, `tenant.sites` and `availableTenants.sites` for
  * sites, …), derived from the entity table, and the cache sets a fetched ticket yields. Only these
  * paths are read, and each entity is pruned to what is held, so a set carries entity data and
- * nothing else of the ticket — no token can get in.
+ * nothing else of the ticket (what a value held whole carries is checked before storing:
+ * cached-entities.ts).
  */
 import { covers, intersect, prune } from '../cache/held.js';
 import type { EntitySet } from '../cache/entity-set.js';
