@@ -140,17 +140,18 @@ export class EntityCache {
     const expiresAt = Math.min(now + this.options.ttlSeconds * 1000, ticketExpiresAt);
     if (expiresAt <= now) return Promise.resolve();
     const observer = this.options.observer;
-    const redis = this.redis;
-    const writes: Array<Promise<unknown>> | undefined = redis && [];
+    const writes: Array<Promise<unknown>> = [];
     for (const [typename, set] of sets) {
       const cached: CachedSet = { held: set.held, complete: set.complete, entities: set.entities, expiresAt };
       try {
         this.memory.set(caller.id, caller.memoryName(tenantId, typename), cached, now);
         observer?.store?.('memory');
-        if (redis && writes) {
+        if (this.redis) {
           const name = caller.entryName(tenantId, typename);
           const key = caller.sealingKey(tenantId, typename);
-          writes.push(redis.write(caller, { name, key }, cached, now).then((ok) => ok && observer?.store?.('redis')));
+          writes.push(
+            this.redis.write(caller, { name, key }, cached, now).then((ok) => ok && observer?.store?.('redis')),
+          );
         }
       } catch (error) {
         // A value held whole (a coarsened projection) nested deeper than the stack can walk, which
@@ -159,7 +160,8 @@ export class EntityCache {
         if (!(error instanceof RangeError)) throw error;
       }
     }
-    return writes ? Promise.all(writes).then(() => undefined) : Promise.resolve();
+    // Memory only (or nothing written): no Promise.all round for an empty list on every switch.
+    return writes.length === 0 ? Promise.resolve() : Promise.all(writes).then(() => undefined);
   }
 
   /** Kibo refused these credentials: forget everything they cached, in both tiers. */

@@ -14,6 +14,7 @@
  * has a Redis tier, with HKDF computed as two HMACs (`hkdf32`) rather than `hkdfSync`.
  */
 import { createHmac, hash } from 'node:crypto';
+import { bearerToken } from '../kibo/bearer.js';
 
 /**
  * The credentials a call to Kibo carries: as a request gave them (its `Authorization` header,
@@ -57,7 +58,7 @@ export class CallerKeys {
   /** `shared`: derive the Redis tier's names and keys too (only a cache with a Redis tier needs them). */
   constructor(credentials: CallerCredentials, shared: boolean) {
     // The scheme's spelling and spacing do not make another caller: `bearer  x` is `Bearer x`.
-    const bearer = 'bearer' in credentials ? credentials.bearer : credentials.authorization.replace(/^Bearer\s+/i, '');
+    const bearer = 'bearer' in credentials ? credentials.bearer : bearerToken(credentials.authorization);
     const token = bearer.trim();
     const refreshToken = credentials.refreshToken.trim();
     // JSON keeps the parts apart: ("ab", "c") and ("a", "bc") derive different names and secrets.

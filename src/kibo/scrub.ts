@@ -9,6 +9,8 @@
  * Withholding beats redacting: an encoded copy has no clean span to cut out.
  */
 
+import { bearerToken } from './bearer.js';
+
 /** Kibo's application error codes the gateway passes on; the emulator's among them. */
 export const KNOWN_KIBO_ERROR_CODES: ReadonlySet<string> = new Set([
   'UNAUTHORIZED',
@@ -46,7 +48,7 @@ export function safeKiboMessage(message: unknown, credentials: readonly string[]
   // eslint-disable-next-line no-control-regex
   let clean = message.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   if (clean.length > MAX_KIBO_MESSAGE_LENGTH) clean = `${clean.slice(0, MAX_KIBO_MESSAGE_LENGTH)}…`;
-  const pieces = credentials.flatMap((credential) => fragmentsOf(credential.replace(/^Bearer\s+/i, '')));
+  const pieces = credentials.flatMap((credential) => fragmentsOf(bearerToken(credential)));
   if (pieces.length === 0) return clean;
   // The whole message is searched, not only what is passed on: a copy cut at the limit still counts.
   const views = readingsOf(message);

@@ -12,6 +12,7 @@ import { parseHeld } from '../cache/held.js';
 import { mentionsAny, MIN_SECRET_LENGTH, type EntitySet } from '../cache/entity-set.js';
 import type { CallerKeys } from '../cache/keys.js';
 import type { KiboTicket } from '../kibo/types.js';
+import { bearerToken } from '../kibo/bearer.js';
 import { KiboError } from '../kibo/errors.js';
 import { mergeProjections, WHOLE_VALUE, type Projection } from '../projection/projection.js';
 import { PROJECTION_CACHE_MAX_ENTRIES, responseFieldsForProjection } from '../projection/response-fields.js';
@@ -159,7 +160,7 @@ function withoutCredentials(
   for (const holder of holders) {
     for (const value of [holder.authorization, holder.refreshToken, holder.jwtAccessToken, holder.accessToken]) {
       if (typeof value !== 'string') continue;
-      const secret = value.replace(/^Bearer\s+/i, '').trim();
+      const secret = bearerToken(value).trim();
       if (secret.length >= MIN_SECRET_LENGTH) secrets.push(secret);
     }
   }

@@ -176,8 +176,7 @@ function evictionCells(
 
 /** Index 1 … 5: the cells of 1xx … 5xx (index 0 unused: no status starts with 0). */
 function statusClassCells(counter: ScrapedCounter<'status'>): CounterCell[] {
-  return [1, 2, 3, 4, 5].reduce<CounterCell[]>((cells, digit) => {
-    cells[digit] = counter.cell({ status: `${digit}xx` });
-    return cells;
-  }, []);
+  const cells: CounterCell[] = [];
+  for (let digit = 1; digit <= 5; digit++) cells[digit] = counter.cell({ status: `${digit}xx` });
+  return cells;
 }

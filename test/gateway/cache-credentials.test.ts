@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/emulator/demo-data.js';
-import { startHostileKibo, ticketReply } from '../support/hostile-kibo.js';
-import { DEMO_HEADERS, startStack } from '../support/stack.js';
+import { ticketReply, withHostileStack, type HostileKibo } from '../support/hostile-kibo.js';
+import { DEMO_HEADERS, type Stack } from '../support/stack.js';
 
 const later = () => new Date(Date.now() + 3_600_000).toISOString();
 const NOW = new Date().toISOString();
@@ -15,23 +15,11 @@ const SWITCH = 'mutation { switchTenant(tenantId: 1) { tenant { id sites { id na
 const SITES = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { id name } } }';
 const CONTEXT = { ...DEMO_HEADERS, 'x-vol-tenant': '100002' };
 
-async function withHostile(
-  env: Record<string, string>,
-  body: (h: Awaited<ReturnType<typeof startHostileKibo>>, s: Awaited<ReturnType<typeof startStack>>) => Promise<void>,
-) {
-  const hostile = await startHostileKibo();
-  const stack = await startStack({ sharedEmulator: hostile, env: { ENTITY_CACHE: 'on', LOG_LEVEL: 'silent', ...env } });
-  try {
-    await body(hostile, stack);
-  } finally {
-    await stack.close();
-    await hostile.close();
-  }
-}
-const storedText = async (stack: Awaited<ReturnType<typeof startStack>>) =>
+const withHostile = (env: Record<string, string>, use: (hostile: HostileKibo, stack: Stack) => Promise<void>) =>
+  withHostileStack({ ENTITY_CACHE: 'on', LOG_LEVEL: 'silent', ...env }, use);
+const storedText = async (stack: Stack) =>
   JSON.stringify((await stack.gateway.entityCache!.dump()).memory.map(([, set]) => [...set.entities]));
-const storedCount = async (stack: Awaited<ReturnType<typeof startStack>>) =>
-  (await stack.gateway.entityCache!.dump()).memory.length;
+const storedCount = async (stack: Stack) => (await stack.gateway.entityCache!.dump()).memory.length;
 
 describe('switchTenant seeding: a credential of the call (not of the ticket) copied by Kibo', () => {
   // The ticket's own tokens differ from the request's (a new JWT; a rotated refresh token).

@@ -4,8 +4,7 @@
  * BAD_REQUEST), and none of the values it sent reaches a log line or the error.
  */
 import { describe, expect, it } from 'vitest';
-import { startHostileKibo, ticketReply, useHostileStack } from '../support/hostile-kibo.js';
-import { startStack } from '../support/stack.js';
+import { ticketReply, useHostileStack, withHostileStack } from '../support/hostile-kibo.js';
 
 /** Recognisable in any log line or answer it might leak into. */
 const MARK = 'HOSTILE-VALUE-7f3a9c';
@@ -68,74 +67,52 @@ describe('a ticket of the wrong shape', () => {
 });
 
 describe('a ticket the entity cache cannot store', () => {
+  // A query budget that folds `tenant(id,sites(id,name))` to `tenant(id,sites)`: sites are asked
+  // for, and held, whole, so whatever extra property Kibo adds to a site is seeded with it.
+  const FOLDING = { ENTITY_CACHE: 'on', KIBO_MAX_QUERY_LENGTH: '120' };
+  const SWITCH = 'mutation { switchTenant(tenantId: 1) { tenant { id sites { id name } } } }';
+  /** A ticket switchTenant seeds the cache from (it carries the tokens and expiry seeding needs). */
+  const seedable = (jwtAccessToken: string, sites: object[]) => ({
+    ...good(),
+    accessTokenExpiration: new Date(Date.now() + 3_600_000).toISOString(),
+    jwtAccessToken,
+    refreshToken: 'hostile-refresh-0123456789',
+    tenant: { id: 1, name: 'T', sites },
+  });
+
   it('nesting too deep to weigh, in what a coarsened projection holds whole: switchTenant answers all the same', async () => {
-    // A query budget that folds `tenant(id,sites(id,name))` to `tenant(id,sites)`: sites are asked
-    // for, and held, whole, so whatever extra property Kibo adds to a site is seeded with it.
-    const hostile = await startHostileKibo();
-    const stack = await startStack({
-      sharedEmulator: hostile,
-      env: { ENTITY_CACHE: 'on', KIBO_MAX_QUERY_LENGTH: '120' },
-    });
-    try {
+    await withHostileStack(FOLDING, async (hostile, stack) => {
       const depth = 100_000;
       const deep = `${'['.repeat(depth)}${']'.repeat(depth)}`;
-      const ticket = {
-        ...good(),
-        accessTokenExpiration: new Date(Date.now() + 3_600_000).toISOString(),
-        jwtAccessToken: 'hostile-jwt-0123456789',
-        refreshToken: 'hostile-refresh-0123456789',
-        tenant: { id: 1, name: 'T', sites: [{ id: 2, name: 'S' }] },
-      };
+      const ticket = seedable('hostile-jwt-0123456789', [{ id: 2, name: 'S' }]);
       // JSON.stringify cannot write it either: splice the nesting into the body as text.
       const body = JSON.stringify(ticket).replace('"name":"S"', `"name":"S","extra":${deep}`);
       hostile.respond = () => ({ body: Buffer.from(body) });
-      const response = await stack.graphql(
-        'mutation { switchTenant(tenantId: 1) { tenant { id sites { id name } } } }',
-      );
+      const response = await stack.graphql(SWITCH);
       expect(hostile.received[0]?.responseFields).toMatch(/tenant\(id,sites\)/);
       expect(response.status).toBe(200);
       expect(response.body.errors).toBeUndefined();
       expect(response.body.data).toEqual({ switchTenant: { tenant: { id: 1, sites: [{ id: 2, name: 'S' }] } } });
-    } finally {
-      await stack.close();
-      await hostile.close();
-    }
+    });
   });
 
-  // A property held whole (here `sites`, folded by the query budget) is stored as Kibo sent it, so a
-  // property Kibo adds inside it reaches the entry: a set where Kibo copied a credential is not stored.
+  // A property held whole is stored as Kibo sent it, so a property Kibo adds inside it reaches the
+  // entry: a set where Kibo copied a credential is not stored.
   it('a credential Kibo copies into a value held whole is not stored; the same ticket without it is', async () => {
-    const hostile = await startHostileKibo();
-    const stack = await startStack({
-      sharedEmulator: hostile,
-      env: { ENTITY_CACHE: 'on', KIBO_MAX_QUERY_LENGTH: '120' },
-    });
-    try {
+    await withHostileStack(FOLDING, async (hostile, stack) => {
       const jwt = 'hostile-jwt-CANARY-0123456789';
-      const ticket = {
-        ...good(),
-        accessTokenExpiration: new Date(Date.now() + 3_600_000).toISOString(),
-        jwtAccessToken: jwt,
-        refreshToken: 'hostile-refresh-0123456789',
-        tenant: { id: 1, name: 'T', sites: [{ id: 2, name: 'S', copy: jwt }] },
-      };
-      hostile.respond = () => ticketReply(ticket);
-      const response = await stack.graphql(
-        'mutation { switchTenant(tenantId: 1) { tenant { id sites { id name } } } }',
-      );
+      hostile.respond = () => ticketReply(seedable(jwt, [{ id: 2, name: 'S', copy: jwt }]));
+      const response = await stack.graphql(SWITCH);
       expect(response.body.errors).toBeUndefined();
       const stored = async () => (await stack.gateway.entityCache!.dump()).memory;
       expect(JSON.stringify((await stored()).map(([, set]) => [...set.entities]))).not.toContain('CANARY');
       expect(await stored()).toHaveLength(0);
       // The same folded selection is stored when nothing in it is a credential (so the check above
       // is not passing because nothing folded is ever stored).
-      hostile.respond = () => ticketReply({ ...ticket, tenant: { id: 1, name: 'T', sites: [{ id: 2, name: 'S' }] } });
-      const clean = await stack.graphql('mutation { switchTenant(tenantId: 1) { tenant { id sites { id name } } } }');
+      hostile.respond = () => ticketReply(seedable(jwt, [{ id: 2, name: 'S' }]));
+      const clean = await stack.graphql(SWITCH);
       expect(clean.body.errors).toBeUndefined();
       expect((await stored()).length).toBeGreaterThan(0);
-    } finally {
-      await stack.close();
-      await hostile.close();
-    }
+    });
   });
 });

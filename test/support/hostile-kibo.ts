@@ -161,3 +161,21 @@ export function useHostileStack(): { readonly hostile: HostileKibo; readonly sta
     },
   };
 }
+
+/**
+ * For one test: a hostile Kibo and a gateway in front of it with `env`, started for `use` and
+ * closed after it, whatever it threw.
+ */
+export async function withHostileStack(
+  env: Record<string, string>,
+  use: (hostile: HostileKibo, stack: Stack) => Promise<void>,
+): Promise<void> {
+  const hostile = await startHostileKibo();
+  const stack = await startStack({ sharedEmulator: hostile, env });
+  try {
+    await use(hostile, stack);
+  } finally {
+    await stack.close();
+    await hostile.close();
+  }
+}
