@@ -16,6 +16,8 @@ const WIDE_QUERY = `mutation { switchTenant(tenantId: 100002) ${WIDE_SELECTION} 
 const TRUSTED_ID = Object.entries(readManifestFile(DEFAULT_MANIFEST_URL)).find(([, text]) =>
   text.startsWith('mutation SwitchTenantTokens('),
 )?.[0];
+/** The case every other is measured beside and divided by. */
+export const FLOOR = 'proxy-floor';
 export const CREDENTIALS = { authorization: `Bearer ${DEMO.appToken}`, 'x-kibo-refresh-token': DEMO.refreshToken };
 
 /** A server process: what runs and with which environment (the emulator's URL is filled in). */

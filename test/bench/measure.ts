@@ -6,7 +6,7 @@
  */
 import { STATS_PATH } from '../../src/emulator/server.js';
 import type { BenchCase, LoadRequest } from './cases.js';
-import { cpuMs, runLoad, type ServerProcess } from './processes.js';
+import { cpuMs, startLoadWorker, type LoadWorker, type ServerProcess } from './processes.js';
 
 export interface SliceResult {
   requests: number;
@@ -30,6 +30,14 @@ export interface Target {
   server: ServerProcess;
   emulator: ServerProcess;
   request: LoadRequest;
+}
+
+let worker: LoadWorker | undefined;
+/** The one load generator every case's warm-up, slices and allocation window share. */
+const loadGenerator = () => (worker ??= startLoadWorker());
+export function stopLoadGenerator(): void {
+  worker?.stop();
+  worker = undefined;
 }
 
 export async function emulatorStats(
@@ -64,7 +72,7 @@ export async function warmUp(target: Target, seconds: number, connections: numbe
   const curve: number[] = [];
   let lastCpu = cpuMs(target.server.pid);
   let lastRequests = 0;
-  await runLoad({ ...target.request, connections, durationSeconds: seconds, tickMs: 1000 }, undefined, (requests) => {
+  await loadGenerator().run({ ...target.request, connections, durationSeconds: seconds, tickMs: 1000 }, (requests) => {
     const cpu = cpuMs(target.server.pid);
     if (requests > lastRequests) curve.push((cpu - lastCpu) / (requests - lastRequests));
     lastCpu = cpu;
@@ -83,10 +91,10 @@ function steadyFrom(curve: number[]): number | null {
 
 export async function measureSlice(target: Target, seconds: number, connections: number): Promise<SliceResult> {
   // Let the previous slice's last in-flight requests land before counting this one's.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await new Promise((resolve) => setTimeout(resolve, 100));
   const statsBefore = await emulatorStats(target.emulator);
   const cpuBefore = cpuMs(target.server.pid);
-  const load = await runLoad({ ...target.request, connections, durationSeconds: seconds });
+  const load = await loadGenerator().run({ ...target.request, connections, durationSeconds: seconds });
   const cpuAfter = cpuMs(target.server.pid);
   const statsAfter = await emulatorStats(target.emulator);
   const upstreamRequests = statsAfter.ticketRequests - statsBefore.ticketRequests;
@@ -106,7 +114,7 @@ export async function measureSlice(target: Target, seconds: number, connections:
 /** Bytes the server's V8 heap allocated per request over `seconds` of this case's load (the probe counts). */
 export async function allocationPerRequest(target: Target, seconds: number, connections: number): Promise<number> {
   await target.server.ask('alloc-begin');
-  const load = await runLoad({ ...target.request, connections, durationSeconds: seconds });
+  const load = await loadGenerator().run({ ...target.request, connections, durationSeconds: seconds });
   const { allocatedBytes } = await target.server.ask<{ allocatedBytes: number }>('alloc-end');
   // Requests still in flight when the load stopped are counted in bytes but not in requests: with
   // thousands of requests per window that is well under 1 %.

@@ -4,7 +4,7 @@
  * server's stdout is a pipe the benchmark drains (as a log shipper would), and each can be asked
  * over IPC what it allocated (test/bench/alloc-probe.mjs, preloaded).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort, startNodeServer } from '../support/node-process.js';
@@ -131,4 +131,48 @@ export function runLoad(
       else resolve(JSON.parse(line));
     });
   });
+}
+
+/** A load generator kept up for many short loads, one at a time (test/bench/load.ts, forked). */
+export interface LoadWorker {
+  run(options: Record<string, unknown>, onProgress?: (requests: number) => void): Promise<LoadResult>;
+  stop(): void;
+}
+
+/**
+ * Forks test/bench/load.ts once: the cases' slices then follow each other within milliseconds,
+ * without a process (and tsx) starting between a case's slice and the floor's slice beside it.
+ */
+export function startLoadWorker(): LoadWorker {
+  const child = fork('test/bench/load.ts', [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  let exited: Error | undefined;
+  child.once('exit', (code) => (exited = new Error(`load generator exited (${code})`)));
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    run(options, onProgress) {
+      const result = queue.then(
+        () =>
+          new Promise<LoadResult>((resolve, reject) => {
+            if (exited) return reject(exited);
+            const onMessage = (message: Record<string, unknown>) => {
+              if (typeof message.progress === 'number') return onProgress?.(message.progress);
+              child.off('message', onMessage);
+              child.off('exit', onExit);
+              if (typeof message.failed === 'string') reject(new Error(`load generator: ${message.failed}`));
+              else resolve(message as unknown as LoadResult);
+            };
+            const onExit = () => {
+              child.off('message', onMessage);
+              reject(exited);
+            };
+            child.on('message', onMessage);
+            child.once('exit', onExit);
+            child.send(options);
+          }),
+      );
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    stop: () => void child.kill(),
+  };
 }

@@ -6,14 +6,16 @@
  * deployed: compiled by `npm run build`, on plain Node, logging at `info` to a pipe.
  *
  * Measured fairly (measure.ts): every case gets an uncounted warm-up, read second by second (the
- * warm-up curve); then each run measures every case in `--slices` short slices, interleaved (case
- * order rotates each slice, so gateway and floor alternate under the same machine conditions), and
- * takes the median slice. The summary is the median across runs, with the run-to-run spread. After
+ * warm-up curve); then each run measures every case in `--slices` short slices, each slice beside a
+ * floor slice, back to back (case order rotates each round), so a case and the floor are compared
+ * over the same seconds of this shared machine. A case's ratio to the floor is the median of its
+ * slices' ratios to the floor slices beside them, over all runs; its CPU per request is its median
+ * slice, and the summary the median across runs, with the run-to-run spread. After
  * the runs: heap bytes allocated per request per case (the probe's GC profiler, outside the CPU
  * slices), the gateway's RSS, and — on a full run — NODE_OPTIONS heap settings side by side
  * (memory.ts).
  *
- * Flags: --duration S (10 measured seconds per case per run) --slices N (5) --runs N (2)
+ * Flags: --duration S (6 measured seconds per case per run) --slices N (6) --runs N (2)
  * --warmup S (10) --connections N (10) --only a,b --out FILE (.bench/latest.json)
  * --memory (the NODE_OPTIONS variants even with --only) --profile (a fresh gateway under
  * gateway-projected with --cpu-prof: its cold-start warm-up curve and where the steady-state CPU
@@ -28,13 +30,15 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CASES, SERVERS, type BenchCase, type ServerName } from './cases.js';
+import { CASES, FLOOR, SERVERS, type BenchCase, type ServerName } from './cases.js';
 import {
   allocationPerRequest,
   checkAnswer,
   measureSlice,
   median,
   warmUp,
+  stopLoadGenerator,
+  type SliceResult,
   type Target,
   type WarmupCurve,
 } from './measure.js';
@@ -58,8 +62,9 @@ import { runSoak } from './soak.js';
 
 const { values: flags } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10' },
-    slices: { type: 'string', default: '5' },
+    // Each mode has its own default: 6 measured seconds per case per run, a 90 s soak, a 10 s supergraph case.
+    duration: { type: 'string' },
+    slices: { type: 'string', default: '6' },
     runs: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
@@ -77,7 +82,7 @@ const { values: flags } = parseArgs({
   },
 });
 
-const DURATION = Number(flags.duration);
+const DURATION = Number(flags.duration ?? 6);
 const SLICES = Math.max(1, Number(flags.slices));
 const SLICE_SECONDS = Math.max(1, Math.round(DURATION / SLICES));
 const RUNS = Number(flags.runs);
@@ -129,21 +134,43 @@ function targetOf(spec: BenchCase, servers: Servers): Target {
   return { spec, server, emulator: servers.emulator, request: spec.request(server) };
 }
 
-/** Every case's slices of one run, interleaved: slice i measures the cases starting from case i. */
+/**
+ * One run. With the floor selected, every round measures each other case beside a floor slice,
+ * back to back (which of the two goes first alternates), so a case's ratio to the floor compares
+ * the same seconds of this shared machine; the case order rotates every round. Without the floor,
+ * the cases simply rotate.
+ */
 async function measureRun(run: number, targets: Target[]): Promise<Record<string, CaseRun>> {
-  const slices = new Map(targets.map((t) => [t.spec.name, [] as Awaited<ReturnType<typeof measureSlice>>[]]));
-  for (let slice = 0; slice < SLICES; slice++) {
-    for (let k = 0; k < targets.length; k++) {
-      const target = targets[(slice + k) % targets.length]!;
-      process.stderr.write(`run ${run + 1}/${RUNS}, slice ${slice + 1}/${SLICES}: ${target.spec.name}…\n`);
-      slices.get(target.spec.name)!.push(await measureSlice(target, SLICE_SECONDS, CONNECTIONS));
+  const floor = targets.find((t) => t.spec.name === FLOOR);
+  const cases = targets.filter((t) => t !== floor);
+  const slices = new Map(targets.map((t) => [t.spec.name, [] as SliceResult[]]));
+  const floorBeside = new Map(cases.map((t) => [t.spec.name, [] as SliceResult[]]));
+  const measure = async (target: Target, round: number) => {
+    process.stderr.write(`run ${run + 1}/${RUNS}, round ${round + 1}/${SLICES}: ${target.spec.name}…\n`);
+    const slice = await measureSlice(target, SLICE_SECONDS, CONNECTIONS);
+    slices.get(target.spec.name)!.push(slice);
+    return slice;
+  };
+  for (let round = 0; round < SLICES; round++) {
+    if (floor && cases.length === 0) await measure(floor, round);
+    for (let k = 0; k < cases.length; k++) {
+      const target = cases[(round + k) % cases.length]!;
+      if (!floor) {
+        await measure(target, round);
+      } else if ((round + k) % 2 === 0) {
+        floorBeside.get(target.spec.name)!.push(await measure(floor, round));
+        await measure(target, round);
+      } else {
+        await measure(target, round);
+        floorBeside.get(target.spec.name)!.push(await measure(floor, round));
+      }
     }
   }
-  const cases: Record<string, CaseRun> = {};
+  const result: Record<string, CaseRun> = {};
   for (const { spec } of targets) {
     const own = slices.get(spec.name)!;
-    const pick = (key: keyof (typeof own)[number]) => median(own.map((s) => s[key]));
-    cases[spec.name] = {
+    const pick = (key: keyof SliceResult) => median(own.map((s) => s[key]));
+    result[spec.name] = {
       requests: own.reduce((sum, s) => sum + s.requests, 0),
       rps: pick('rps'),
       p50Ms: pick('p50Ms'),
@@ -152,9 +179,10 @@ async function measureRun(run: number, targets: Target[]): Promise<Record<string
       upstreamBytesPerRequest: pick('upstreamBytesPerRequest'),
       errors: own.reduce((sum, s) => sum + s.errors, 0),
       slices: own,
+      ...(floorBeside.has(spec.name) && floor && { floorSlices: floorBeside.get(spec.name)! }),
     };
   }
-  return cases;
+  return result;
 }
 
 /** A fresh gateway under gateway-projected with --cpu-prof: its cold warm-up curve, then where steady-state CPU goes. */
@@ -214,7 +242,7 @@ async function main() {
   try {
     if (flags.soak) {
       const soak = await runSoak(servers['gateway-soak']!, servers.emulator, {
-        durationSeconds: Number(flags.duration === '10' ? 90 : flags.duration),
+        durationSeconds: Number(flags.duration ?? 90),
         connections: CONNECTIONS,
       });
       write({ soak });
@@ -233,7 +261,7 @@ async function main() {
     }
     printWarmup(warmup);
 
-    const settings = `${CONNECTIONS} connections, ${SLICES} slices of ${SLICE_SECONDS} s per case`;
+    const settings = `${CONNECTIONS} connections, ${SLICES} slices of ${SLICE_SECONDS} s per case, each beside a floor slice`;
     const runs: Array<Record<string, CaseRun>> = [];
     for (let run = 0; run < RUNS; run++) {
       runs.push(await measureRun(run, targets));
@@ -305,6 +333,7 @@ async function main() {
       `\nmachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; report written to ${flags.out}`,
     );
   } finally {
+    stopLoadGenerator();
     for (const server of Object.values(servers)) await server?.stop();
   }
 }
@@ -313,7 +342,7 @@ if (flags.supergraph) {
   // Its own bench (test/bench/supergraph.ts): the entity cache under supergraph traffic.
   const { runSupergraphBench } = await import('./supergraph.js');
   await runSupergraphBench({
-    durationSeconds: Number(flags.duration),
+    durationSeconds: Number(flags.duration ?? 10),
     connections: Number(flags.connections),
     out: flags.out === '.bench/latest.json' ? '.bench/supergraph.json' : flags.out!,
   });
