@@ -22,6 +22,7 @@ import {
 } from 'graphql';
 import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
 import type { ErrorCode } from './error-codes.js';
+import { DeadlineSweep, type SweptCall } from './kibo/deadline-sweep.js';
 import type { GatewayContext } from './requests/context.js';
 import { queuedCookies } from './requests/refresh-token-cookie.js';
 import { coercedVariables } from './requests/switch-tenant-calls.js';
@@ -143,10 +144,15 @@ export function upstreamCallRefusal(
   };
 }
 
+/** One sweep per MAX_EXECUTION_MS value (a setting, so one in practice): no timer per request. */
+const executionSweeps = new Map<number, DeadlineSweep>();
+
 /**
  * `MAX_EXECUTION_MS`: an execution still running after `maxMs` answers EXECUTION_TIMEOUT alone, and
  * its later fields fail at once (through the answer budget's refusal) instead of doing work nobody
- * will read. A synchronous execution (no Kibo call) is over already and passes through.
+ * will read. A synchronous execution (no Kibo call) is over already and passes through. Deadlines are
+ * checked by one shared interval (as the Kibo client's are), so one may be noticed up to an eighth
+ * of `maxMs` (at most 100 ms) late.
  */
 export function withDeadline<T>(
   execution: T | Promise<T>,
@@ -154,17 +160,34 @@ export function withDeadline<T>(
   context: GatewayContext,
 ): T | Promise<T | ExecutionResult> {
   if (!(execution instanceof Promise)) return execution;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<ExecutionResult>((resolve) => {
-    timer = setTimeout(() => {
-      const error = createGraphQLError(`The operation took longer than ${maxMs} ms (MAX_EXECUTION_MS).`, {
-        extensions: { code: EXECUTION_TIMEOUT, limit: maxMs },
-      });
-      context.answer.refusal ??= error;
-      resolve({ errors: [error] });
-    }, maxMs);
+  let sweep = executionSweeps.get(maxMs);
+  if (!sweep) executionSweeps.set(maxMs, (sweep = DeadlineSweep.forTimeout(maxMs)));
+  const swept = sweep;
+  return new Promise<T | ExecutionResult>((resolve, reject) => {
+    const overdue: SweptCall = {
+      deadline: performance.now() + maxMs,
+      callerSignal: undefined,
+      abort: () => {
+        swept.untrack(overdue);
+        const error = createGraphQLError(`The operation took longer than ${maxMs} ms (MAX_EXECUTION_MS).`, {
+          extensions: { code: EXECUTION_TIMEOUT, limit: maxMs },
+        });
+        context.answer.refusal ??= error;
+        resolve({ errors: [error] });
+      },
+    };
+    swept.track(overdue);
+    execution.then(
+      (result) => {
+        swept.untrack(overdue);
+        resolve(result);
+      },
+      (error: unknown) => {
+        swept.untrack(overdue);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([execution, deadline]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -2,7 +2,8 @@
  * One interval for all Kibo calls in flight, instead of a timer, an AbortController and an abort
  * listener per call: every tick ends the calls past their deadline and those whose caller has gone
  * away. A call overruns its deadline by at most one tick. The interval runs only while calls are in
- * flight, and never keeps the process alive.
+ * flight, and never keeps the process alive. MAX_EXECUTION_MS (`answer-rules.ts`) keeps its
+ * executions' deadlines the same way.
  */
 
 export interface SweptCall {
