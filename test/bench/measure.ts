@@ -6,7 +6,7 @@
  */
 import { STATS_PATH } from '../../src/emulator/server.js';
 import type { BenchCase, LoadRequest } from './cases.js';
-import { cpuMs, startLoadWorker, type LoadWorker, type ServerProcess } from './processes.js';
+import { cpuMs, startLoadWorker, untilQuiet, type LoadWorker, type ServerProcess } from './processes.js';
 
 export interface SliceResult {
   requests: number;
@@ -90,8 +90,8 @@ function steadyFrom(curve: number[]): number | null {
 }
 
 export async function measureSlice(target: Target, seconds: number, connections: number): Promise<SliceResult> {
-  // Let the previous slice's last in-flight requests land before counting this one's.
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The previous slice's last in-flight requests, and what they leave behind, finish first.
+  await untilQuiet();
   const statsBefore = await emulatorStats(target.emulator);
   const cpuBefore = cpuMs(target.server.pid);
   const load = await loadGenerator().run({ ...target.request, connections, durationSeconds: seconds });

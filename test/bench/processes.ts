@@ -52,6 +52,7 @@ export async function startServer(
     throw new Error(`${name}: ${error.message}`);
   });
   const { child } = server;
+  running.add(server.pid);
   // One question at a time: the probe answers in order, and each answer goes to the one who asked.
   let asked: Promise<unknown> = Promise.resolve();
   return {
@@ -69,8 +70,40 @@ export async function startServer(
       asked = answer.catch(() => undefined);
       return answer;
     },
-    stop: async () => void (await server.stop()),
+    stop: async () => {
+      running.delete(server.pid);
+      await server.stop();
+    },
   };
+}
+
+/** Every server started and not yet stopped: what `untilQuiet` watches. */
+const running = new Set<number>();
+
+/**
+ * Resolves once every running server has been idle (under 2 % of a core between them) for 100 ms, or
+ * after `maxMs`. A case whose requests take hundreds of milliseconds (gateway-wide) leaves work
+ * behind when its load stops — answers still being built, the collections they leave — and on two
+ * cores that work would run inside the next slice, whichever server that slice measures.
+ */
+export async function untilQuiet(maxMs = 5_000): Promise<void> {
+  const started = Date.now();
+  const busy = () => [...running].reduce((sum, pid) => sum + cpuMsIfAlive(pid), 0);
+  let before = busy();
+  while (Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = busy();
+    if (now - before <= 2) return;
+    before = now;
+  }
+}
+
+function cpuMsIfAlive(pid: number): number {
+  try {
+    return cpuMs(pid);
+  } catch {
+    return 0;
+  }
 }
 
 /** User + system CPU the process has used, in milliseconds. */
