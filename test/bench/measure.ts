@@ -16,6 +16,8 @@ export interface SliceResult {
   cpuMsPerRequest: number;
   upstreamBytesPerRequest: number;
   errors: number;
+  /** CPU per request of the uncounted lead-in just before the slice, when there was one. */
+  leadInCpuMsPerRequest?: number;
 }
 
 export interface WarmupCurve {
@@ -89,9 +91,25 @@ function steadyFrom(curve: number[]): number | null {
   return from + 1;
 }
 
-export async function measureSlice(target: Target, seconds: number, connections: number): Promise<SliceResult> {
+/**
+ * One measured slice of `seconds`. With `leadInSeconds`, the same load runs uncounted first: a server
+ * that sat idle while the other cases were measured has let V8 shrink its young generation (the
+ * memory reducer), so its first second under load pays for more collections than steady load does.
+ */
+export async function measureSlice(
+  target: Target,
+  seconds: number,
+  connections: number,
+  leadInSeconds = 0,
+): Promise<SliceResult> {
   // The previous slice's last in-flight requests, and what they leave behind, finish first.
   await untilQuiet();
+  let leadInCpuMsPerRequest: number | undefined;
+  if (leadInSeconds > 0) {
+    const cpuBefore = cpuMs(target.server.pid);
+    const leadIn = await loadGenerator().run({ ...target.request, connections, durationSeconds: leadInSeconds });
+    leadInCpuMsPerRequest = leadIn.requests ? (cpuMs(target.server.pid) - cpuBefore) / leadIn.requests : NaN;
+  }
   const statsBefore = await emulatorStats(target.emulator);
   const cpuBefore = cpuMs(target.server.pid);
   const load = await loadGenerator().run({ ...target.request, connections, durationSeconds: seconds });
@@ -108,6 +126,7 @@ export async function measureSlice(target: Target, seconds: number, connections:
       ? (statsAfter.responseBytes - statsBefore.responseBytes) / upstreamRequests
       : 0,
     errors: load.errors + load.non2xx,
+    ...(leadInCpuMsPerRequest !== undefined && { leadInCpuMsPerRequest }),
   };
 }
 

@@ -67,6 +67,7 @@ const { values: flags } = parseArgs({
     slices: { type: 'string', default: '6' },
     runs: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '10' },
+    'lead-in': { type: 'string', default: '1' },
     connections: { type: 'string', default: '10' },
     only: { type: 'string' },
     out: { type: 'string', default: '.bench/latest.json' },
@@ -87,6 +88,7 @@ const SLICES = Math.max(1, Number(flags.slices));
 const SLICE_SECONDS = Math.max(1, Math.round(DURATION / SLICES));
 const RUNS = Number(flags.runs);
 const WARMUP = Number(flags.warmup);
+const LEAD_IN = Number(flags['lead-in']);
 const CONNECTIONS = Number(flags.connections);
 
 const machine = {
@@ -147,7 +149,7 @@ async function measureRun(run: number, targets: Target[]): Promise<Record<string
   const floorBeside = new Map(cases.map((t) => [t.spec.name, [] as SliceResult[]]));
   const measure = async (target: Target, round: number) => {
     process.stderr.write(`run ${run + 1}/${RUNS}, round ${round + 1}/${SLICES}: ${target.spec.name}…\n`);
-    const slice = await measureSlice(target, SLICE_SECONDS, CONNECTIONS);
+    const slice = await measureSlice(target, SLICE_SECONDS, CONNECTIONS, LEAD_IN);
     slices.get(target.spec.name)!.push(slice);
     return slice;
   };
@@ -169,13 +171,14 @@ async function measureRun(run: number, targets: Target[]): Promise<Record<string
   const result: Record<string, CaseRun> = {};
   for (const { spec } of targets) {
     const own = slices.get(spec.name)!;
-    const pick = (key: keyof SliceResult) => median(own.map((s) => s[key]));
+    const pick = (key: Exclude<keyof SliceResult, 'leadInCpuMsPerRequest'>) => median(own.map((s) => s[key]));
     result[spec.name] = {
       requests: own.reduce((sum, s) => sum + s.requests, 0),
       rps: pick('rps'),
       p50Ms: pick('p50Ms'),
       p99Ms: pick('p99Ms'),
       cpuMsPerRequest: pick('cpuMsPerRequest'),
+      leadInCpuMsPerRequest: median(own.map((s) => s.leadInCpuMsPerRequest ?? NaN)),
       upstreamBytesPerRequest: pick('upstreamBytesPerRequest'),
       errors: own.reduce((sum, s) => sum + s.errors, 0),
       slices: own,
@@ -261,7 +264,7 @@ async function main() {
     }
     printWarmup(warmup);
 
-    const settings = `${CONNECTIONS} connections, ${SLICES} slices of ${SLICE_SECONDS} s per case, each beside a floor slice`;
+    const settings = `${CONNECTIONS} connections, ${SLICES} slices of ${SLICE_SECONDS} s per case after a ${LEAD_IN} s lead-in, each beside a floor slice`;
     const runs: Array<Record<string, CaseRun>> = [];
     for (let run = 0; run < RUNS; run++) {
       runs.push(await measureRun(run, targets));
