@@ -67,7 +67,7 @@ const { values: flags } = parseArgs({
     slices: { type: 'string', default: '6' },
     runs: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '10' },
-    'lead-in': { type: 'string', default: '1' },
+    'lead-in': { type: 'string', default: '2' },
     connections: { type: 'string', default: '10' },
     only: { type: 'string' },
     out: { type: 'string', default: '.bench/latest.json' },
