@@ -93,8 +93,8 @@ function steadyFrom(curve: number[]): number | null {
 
 /**
  * One measured slice of `seconds`. With `leadInSeconds`, the same load runs uncounted first: a server
- * that sat idle while the other cases were measured has let V8 shrink its young generation (the
- * memory reducer), so its first second under load pays for more collections than steady load does.
+ * that sat idle while the other cases were measured pays up to twice its steady CPU per request in
+ * its first second back under load (most likely V8 having shrunk its young generation meanwhile).
  */
 export async function measureSlice(
   target: Target,

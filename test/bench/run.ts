@@ -6,7 +6,9 @@
  * deployed: compiled by `npm run build`, on plain Node, logging at `info` to a pipe.
  *
  * Measured fairly (measure.ts): every case gets an uncounted warm-up, read second by second (the
- * warm-up curve); then each run measures every case in `--slices` short slices, each slice beside a
+ * warm-up curve); each slice starts once every server is idle and after an uncounted `--lead-in` of
+ * its own load (a gateway idle while the others ran is not at steady state in its first second);
+ * then each run measures every case in `--slices` short slices, each slice beside a
  * floor slice, back to back (case order rotates each round), so a case and the floor are compared
  * over the same seconds of this shared machine. A case's ratio to the floor is the median of its
  * slices' ratios to the floor slices beside them, over all runs; its CPU per request is its median
@@ -16,7 +18,7 @@
  * (memory.ts).
  *
  * Flags: --duration S (6 measured seconds per case per run) --slices N (6) --runs N (2)
- * --warmup S (10) --connections N (10) --only a,b --out FILE (.bench/latest.json)
+ * --warmup S (10) --lead-in S (2) --connections N (10) --only a,b --out FILE (.bench/latest.json)
  * --memory (the NODE_OPTIONS variants even with --only) --profile (a fresh gateway under
  * gateway-projected with --cpu-prof: its cold-start warm-up curve and where the steady-state CPU
  * goes, written to .bench/profile/) --soak (honest and adversarial traffic instead of the cases,
