@@ -16,8 +16,6 @@ export interface SliceResult {
   cpuMsPerRequest: number;
   upstreamBytesPerRequest: number;
   errors: number;
-  /** CPU per request of the uncounted lead-in just before the slice, when there was one. */
-  leadInCpuMsPerRequest?: number;
 }
 
 export interface WarmupCurve {
@@ -92,24 +90,22 @@ function steadyFrom(curve: number[]): number | null {
 }
 
 /**
- * One measured slice of `seconds`. With `leadInSeconds`, the same load runs uncounted first: a server
- * that sat idle while the other cases were measured pays up to twice its steady CPU per request in
- * its first second back under load (most likely V8 having shrunk its young generation meanwhile).
+ * Uncounted load of the case before its slices, returning the server's CPU per request meanwhile: a
+ * server that sat idle while other cases were measured pays up to twice its steady CPU per request
+ * for its first seconds back under load (most likely V8 having shrunk its young generation and let
+ * unused code go meanwhile).
  */
-export async function measureSlice(
-  target: Target,
-  seconds: number,
-  connections: number,
-  leadInSeconds = 0,
-): Promise<SliceResult> {
+export async function leadIn(target: Target, seconds: number, connections: number): Promise<number> {
+  if (seconds <= 0) return NaN;
+  await untilQuiet();
+  const cpuBefore = cpuMs(target.server.pid);
+  const load = await loadGenerator().run({ ...target.request, connections, durationSeconds: seconds });
+  return load.requests ? (cpuMs(target.server.pid) - cpuBefore) / load.requests : NaN;
+}
+
+export async function measureSlice(target: Target, seconds: number, connections: number): Promise<SliceResult> {
   // The previous slice's last in-flight requests, and what they leave behind, finish first.
   await untilQuiet();
-  let leadInCpuMsPerRequest: number | undefined;
-  if (leadInSeconds > 0) {
-    const cpuBefore = cpuMs(target.server.pid);
-    const leadIn = await loadGenerator().run({ ...target.request, connections, durationSeconds: leadInSeconds });
-    leadInCpuMsPerRequest = leadIn.requests ? (cpuMs(target.server.pid) - cpuBefore) / leadIn.requests : NaN;
-  }
   const statsBefore = await emulatorStats(target.emulator);
   const cpuBefore = cpuMs(target.server.pid);
   const load = await loadGenerator().run({ ...target.request, connections, durationSeconds: seconds });
@@ -126,7 +122,6 @@ export async function measureSlice(
       ? (statsAfter.responseBytes - statsBefore.responseBytes) / upstreamRequests
       : 0,
     errors: load.errors + load.non2xx,
-    ...(leadInCpuMsPerRequest !== undefined && { leadInCpuMsPerRequest }),
   };
 }
 

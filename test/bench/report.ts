@@ -13,6 +13,8 @@ export interface CaseRun extends SliceResult {
   slices: SliceResult[];
   /** The floor slice measured beside each of `slices`, in the same order (absent for the floor itself). */
   floorSlices?: SliceResult[];
+  /** CPU per request during the case's uncounted lead-in in this run (NaN without one). */
+  leadInCpuMsPerRequest: number;
 }
 
 /** Each slice's value over the floor slice beside it. */

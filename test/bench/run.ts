@@ -6,9 +6,9 @@
  * deployed: compiled by `npm run build`, on plain Node, logging at `info` to a pipe.
  *
  * Measured fairly (measure.ts): every case gets an uncounted warm-up, read second by second (the
- * warm-up curve); each slice starts once every server is idle and after an uncounted `--lead-in` of
- * its own load (a gateway idle while the others ran is not at steady state in its first second);
- * then each run measures every case in `--slices` short slices, each slice beside a
+ * warm-up curve); each run then takes the cases one by one: an uncounted `--lead-in` of the case's
+ * own load (a gateway idle while the others ran is not at steady state when its load comes back),
+ * then `--slices` short slices, each starting once every server is idle, each beside a
  * floor slice, back to back (case order rotates each round), so a case and the floor are compared
  * over the same seconds of this shared machine. A case's ratio to the floor is the median of its
  * slices' ratios to the floor slices beside them, over all runs; its CPU per request is its median
@@ -18,7 +18,7 @@
  * (memory.ts).
  *
  * Flags: --duration S (6 measured seconds per case per run) --slices N (6) --runs N (2)
- * --warmup S (10) --lead-in S (2) --connections N (10) --only a,b --out FILE (.bench/latest.json)
+ * --warmup S (10) --lead-in S (5) --connections N (10) --only a,b --out FILE (.bench/latest.json)
  * --memory (the NODE_OPTIONS variants even with --only) --profile (a fresh gateway under
  * gateway-projected with --cpu-prof: its cold-start warm-up curve and where the steady-state CPU
  * goes, written to .bench/profile/) --soak (honest and adversarial traffic instead of the cases,
@@ -36,6 +36,7 @@ import { CASES, FLOOR, SERVERS, type BenchCase, type ServerName } from './cases.
 import {
   allocationPerRequest,
   checkAnswer,
+  leadIn,
   measureSlice,
   median,
   warmUp,
@@ -69,7 +70,7 @@ const { values: flags } = parseArgs({
     slices: { type: 'string', default: '6' },
     runs: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '10' },
-    'lead-in': { type: 'string', default: '2' },
+    'lead-in': { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
     only: { type: 'string' },
     out: { type: 'string', default: '.bench/latest.json' },
@@ -139,48 +140,52 @@ function targetOf(spec: BenchCase, servers: Servers): Target {
 }
 
 /**
- * One run. With the floor selected, every round measures each other case beside a floor slice,
- * back to back (which of the two goes first alternates), so a case's ratio to the floor compares
- * the same seconds of this shared machine; the case order rotates every round. Without the floor,
- * the cases simply rotate.
+ * One run, case by case (the starting case rotates from run to run). Each case first gets an
+ * uncounted lead-in of its own load; then its `--slices` slices, each back to back with a floor
+ * slice (which of the two goes first alternates), so a case's ratio to the floor compares the same
+ * seconds of this shared machine. A case's slices follow each other, with only a floor slice
+ * between: interleaving all the cases instead left each gateway idle for the ~40 s the others took,
+ * and a gateway back from that paid up to twice its steady CPU for several seconds.
  */
 async function measureRun(run: number, targets: Target[]): Promise<Record<string, CaseRun>> {
   const floor = targets.find((t) => t.spec.name === FLOOR);
   const cases = targets.filter((t) => t !== floor);
   const slices = new Map(targets.map((t) => [t.spec.name, [] as SliceResult[]]));
   const floorBeside = new Map(cases.map((t) => [t.spec.name, [] as SliceResult[]]));
-  const measure = async (target: Target, round: number) => {
-    process.stderr.write(`run ${run + 1}/${RUNS}, round ${round + 1}/${SLICES}: ${target.spec.name}…\n`);
-    const slice = await measureSlice(target, SLICE_SECONDS, CONNECTIONS, LEAD_IN);
-    slices.get(target.spec.name)!.push(slice);
-    return slice;
+  const leadIns = new Map<string, number>();
+  const measure = async (target: Target, slice: number) => {
+    process.stderr.write(`run ${run + 1}/${RUNS}, slice ${slice + 1}/${SLICES}: ${target.spec.name}…\n`);
+    const result = await measureSlice(target, SLICE_SECONDS, CONNECTIONS);
+    slices.get(target.spec.name)!.push(result);
+    return result;
   };
-  for (let round = 0; round < SLICES; round++) {
-    if (floor && cases.length === 0) await measure(floor, round);
-    for (let k = 0; k < cases.length; k++) {
-      const target = cases[(round + k) % cases.length]!;
-      if (!floor) {
-        await measure(target, round);
-      } else if ((round + k) % 2 === 0) {
-        floorBeside.get(target.spec.name)!.push(await measure(floor, round));
-        await measure(target, round);
+  const order = cases.length ? cases : floor ? [floor] : [];
+  for (let k = 0; k < order.length; k++) {
+    const target = order[(run + k) % order.length]!;
+    leadIns.set(target.spec.name, await leadIn(target, LEAD_IN, CONNECTIONS));
+    for (let slice = 0; slice < SLICES; slice++) {
+      if (!floor || target === floor) {
+        await measure(target, slice);
+      } else if (slice % 2 === 0) {
+        floorBeside.get(target.spec.name)!.push(await measure(floor, slice));
+        await measure(target, slice);
       } else {
-        await measure(target, round);
-        floorBeside.get(target.spec.name)!.push(await measure(floor, round));
+        await measure(target, slice);
+        floorBeside.get(target.spec.name)!.push(await measure(floor, slice));
       }
     }
   }
   const result: Record<string, CaseRun> = {};
   for (const { spec } of targets) {
     const own = slices.get(spec.name)!;
-    const pick = (key: Exclude<keyof SliceResult, 'leadInCpuMsPerRequest'>) => median(own.map((s) => s[key]));
+    const pick = (key: keyof SliceResult) => median(own.map((s) => s[key]));
     result[spec.name] = {
       requests: own.reduce((sum, s) => sum + s.requests, 0),
       rps: pick('rps'),
       p50Ms: pick('p50Ms'),
       p99Ms: pick('p99Ms'),
       cpuMsPerRequest: pick('cpuMsPerRequest'),
-      leadInCpuMsPerRequest: median(own.map((s) => s.leadInCpuMsPerRequest ?? NaN)),
+      leadInCpuMsPerRequest: leadIns.get(spec.name) ?? NaN,
       upstreamBytesPerRequest: pick('upstreamBytesPerRequest'),
       errors: own.reduce((sum, s) => sum + s.errors, 0),
       slices: own,
@@ -266,7 +271,7 @@ async function main() {
     }
     printWarmup(warmup);
 
-    const settings = `${CONNECTIONS} connections, ${SLICES} slices of ${SLICE_SECONDS} s per case after a ${LEAD_IN} s lead-in, each beside a floor slice`;
+    const settings = `${CONNECTIONS} connections; per case a ${LEAD_IN} s lead-in, then ${SLICES} slices of ${SLICE_SECONDS} s, each beside a floor slice`;
     const runs: Array<Record<string, CaseRun>> = [];
     for (let run = 0; run < RUNS; run++) {
       runs.push(await measureRun(run, targets));
@@ -291,7 +296,9 @@ async function main() {
     for (const target of targets) {
       if (target.spec.server === 'emulator') continue;
       process.stderr.write(`allocation: ${target.spec.name}…\n`);
-      allocation[target.spec.name] = await allocationPerRequest(target, SLICE_SECONDS, CONNECTIONS);
+      // After its own lead-in: code not yet optimised again allocates more than steady code does.
+      await leadIn(target, LEAD_IN, CONNECTIONS);
+      allocation[target.spec.name] = await allocationPerRequest(target, 2 * SLICE_SECONDS, CONNECTIONS);
     }
 
     const summary = summarize(runs, allocation);
