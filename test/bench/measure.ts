@@ -6,7 +6,7 @@
  */
 import { STATS_PATH } from '../../src/emulator/server.js';
 import type { BenchCase, LoadRequest } from './cases.js';
-import { cpuMs, startLoadWorker, untilQuiet, type LoadWorker, type ServerProcess } from './processes.js';
+import { cpuMs, othersCpuMs, startLoadWorker, untilQuiet, type LoadWorker, type ServerProcess } from './processes.js';
 
 export interface SliceResult {
   requests: number;
@@ -16,6 +16,12 @@ export interface SliceResult {
   cpuMsPerRequest: number;
   upstreamBytesPerRequest: number;
   errors: number;
+  /**
+   * CPU the other servers used during the slice, in % of one core: work nobody asked of them then
+   * (collections after an earlier case's load) competes with the server measured on two cores. The
+   * emulator is not counted for a case that calls it.
+   */
+  othersBusyPercent: number;
 }
 
 export interface WarmupCurve {
@@ -107,9 +113,13 @@ export async function measureSlice(target: Target, seconds: number, connections:
   // The previous slice's last in-flight requests, and what they leave behind, finish first.
   await untilQuiet();
   const statsBefore = await emulatorStats(target.emulator);
+  const working = new Set([target.server.pid, ...(target.spec.upstream ? [target.emulator.pid] : [])]);
+  const othersBefore = othersCpuMs(working);
   const cpuBefore = cpuMs(target.server.pid);
+  const started = performance.now();
   const load = await loadGenerator().run({ ...target.request, connections, durationSeconds: seconds });
   const cpuAfter = cpuMs(target.server.pid);
+  const othersBusyPercent = ((othersCpuMs(working) - othersBefore) / (performance.now() - started)) * 100;
   const statsAfter = await emulatorStats(target.emulator);
   const upstreamRequests = statsAfter.ticketRequests - statsBefore.ticketRequests;
   return {
@@ -122,6 +132,7 @@ export async function measureSlice(target: Target, seconds: number, connections:
       ? (statsAfter.responseBytes - statsBefore.responseBytes) / upstreamRequests
       : 0,
     errors: load.errors + load.non2xx,
+    othersBusyPercent,
   };
 }
 

@@ -98,6 +98,13 @@ export async function untilQuiet(maxMs = 5_000): Promise<void> {
   }
 }
 
+/** CPU used so far by every running server but `except`: what else ran on the machine during a slice. */
+export function othersCpuMs(except: ReadonlySet<number>): number {
+  let sum = 0;
+  for (const pid of running) if (!except.has(pid)) sum += cpuMsIfAlive(pid);
+  return sum;
+}
+
 function cpuMsIfAlive(pid: number): number {
   try {
     return cpuMs(pid);

@@ -93,12 +93,12 @@ export function summarize(
 export function printRun(index: number, cases: Record<string, CaseRun>, settings: string) {
   console.log(`\n### Run ${index + 1} (${settings}; medians of the interleaved slices)\n`);
   console.log(
-    '| case | req/s | p50 ms | p99 ms | upstream B/req | CPU ms/req | CPU spread of slices | CPU × floor beside | lead-in CPU ms/req | errors |',
+    '| case | req/s | p50 ms | p99 ms | upstream B/req | CPU ms/req | CPU spread of slices | CPU × floor beside | lead-in CPU ms/req | other servers busy | errors |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, r] of Object.entries(cases))
     console.log(
-      `| ${name} | ${fixed(r.rps, 0)} | ${fixed(r.p50Ms, 3)} | ${fixed(r.p99Ms, 3)} | ${fixed(r.upstreamBytesPerRequest, 0)} | ${fixed(r.cpuMsPerRequest, 3)} | ±${fixed((spread(r.slices.map((s) => s.cpuMsPerRequest)) * 100) / 2, 0)} % | ${r.floorSlices ? fixed(median(pairedRatios(r, 'cpuMsPerRequest'))) : '—'} | ${fixed(r.leadInCpuMsPerRequest, 3)} | ${r.errors} |`,
+      `| ${name} | ${fixed(r.rps, 0)} | ${fixed(r.p50Ms, 3)} | ${fixed(r.p99Ms, 3)} | ${fixed(r.upstreamBytesPerRequest, 0)} | ${fixed(r.cpuMsPerRequest, 3)} | ±${fixed((spread(r.slices.map((s) => s.cpuMsPerRequest)) * 100) / 2, 0)} % | ${r.floorSlices ? fixed(median(pairedRatios(r, 'cpuMsPerRequest'))) : '—'} | ${fixed(r.leadInCpuMsPerRequest, 3)} | ${fixed(r.othersBusyPercent, 1)} % | ${r.errors} |`,
     );
 }
 

@@ -188,6 +188,7 @@ async function measureRun(run: number, targets: Target[]): Promise<Record<string
       leadInCpuMsPerRequest: leadIns.get(spec.name) ?? NaN,
       upstreamBytesPerRequest: pick('upstreamBytesPerRequest'),
       errors: own.reduce((sum, s) => sum + s.errors, 0),
+      othersBusyPercent: pick('othersBusyPercent'),
       slices: own,
       ...(floorBeside.has(spec.name) && floor && { floorSlices: floorBeside.get(spec.name)! }),
     };
