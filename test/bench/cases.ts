@@ -1,7 +1,7 @@
 /**
  * What the benchmark measures: the servers it starts and the cases it sends them. A new case is one
  * entry in CASES (and, if it needs its own process, one in SERVERS); run.ts measures whatever is
- * listed, in the same interleaved slices as the rest.
+ * listed, the same way as the rest (a lead-in, then slices beside floor slices).
  */
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { TICKET_PATH } from '../../src/kibo/client.js';

@@ -1,8 +1,8 @@
 /**
  * How one case is measured, fairly: an uncounted warm-up read second by second (the warm-up curve,
- * so the report shows the JIT reached steady state), then short measured slices that run.ts
- * interleaves across cases, each slice reading the server's CPU from /proc and the emulator's
- * counters before and after.
+ * so the report shows the JIT reached steady state), a lead-in before each case's block, then short
+ * measured slices that run.ts pairs with floor slices, each slice reading the server's CPU from
+ * /proc and the emulator's counters before and after.
  */
 import { STATS_PATH } from '../../src/emulator/server.js';
 import type { BenchCase, LoadRequest } from './cases.js';

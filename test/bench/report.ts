@@ -23,8 +23,14 @@ const pairedRatios = (run: CaseRun, key: 'cpuMsPerRequest' | 'rps') =>
 
 /** CPU per request over all of a case's slices together, against all the floor slices beside them. */
 function pooledCpuRatio(runs: CaseRun[]): number {
-  const cpuPerRequest = (slices: SliceResult[]) =>
-    slices.reduce((sum, s) => sum + s.cpuMsPerRequest * s.requests, 0) / slices.reduce((sum, s) => sum + s.requests, 0);
+  // A slice that completed no request has no CPU per request (NaN): it adds nothing to either sum.
+  const cpuPerRequest = (all: SliceResult[]) => {
+    const slices = all.filter((s) => s.requests > 0);
+    return (
+      slices.reduce((sum, s) => sum + s.cpuMsPerRequest * s.requests, 0) /
+      slices.reduce((sum, s) => sum + s.requests, 0)
+    );
+  };
   const own = runs.flatMap((run) => run.slices);
   const floor = runs.flatMap((run) => run.floorSlices ?? []);
   return floor.length ? cpuPerRequest(own) / cpuPerRequest(floor) : NaN;
@@ -91,7 +97,7 @@ export function summarize(
 }
 
 export function printRun(index: number, cases: Record<string, CaseRun>, settings: string) {
-  console.log(`\n### Run ${index + 1} (${settings}; medians of the interleaved slices)\n`);
+  console.log(`\n### Run ${index + 1} (${settings}; medians of the slices)\n`);
   console.log(
     '| case | req/s | p50 ms | p99 ms | upstream B/req | CPU ms/req | CPU spread of slices | CPU × floor beside | lead-in CPU ms/req | other servers busy | errors |',
   );

@@ -162,11 +162,13 @@ async function measureRun(run: number, targets: Target[]): Promise<Record<string
   const order = cases.length ? cases : floor ? [floor] : [];
   for (let k = 0; k < order.length; k++) {
     const target = order[(run + k) % order.length]!;
+    // The floor too, briefly: it sat idle through the other cases' warm-ups or blocks as well.
+    if (floor && target !== floor) await leadIn(floor, Math.min(LEAD_IN, 2), CONNECTIONS);
     leadIns.set(target.spec.name, await leadIn(target, LEAD_IN, CONNECTIONS));
     for (let slice = 0; slice < SLICES; slice++) {
       if (!floor || target === floor) {
         await measure(target, slice);
-      } else if (slice % 2 === 0) {
+      } else if ((slice + run) % 2 === 0) {
         floorBeside.get(target.spec.name)!.push(await measure(floor, slice));
         await measure(target, slice);
       } else {
@@ -329,6 +331,8 @@ async function main() {
         connections: CONNECTIONS,
         durationSeconds: DURATION,
         slices: SLICES,
+        sliceSeconds: SLICE_SECONDS,
+        leadInSeconds: LEAD_IN,
         warmupSeconds: WARMUP,
         runs: RUNS,
       },
