@@ -188,7 +188,12 @@ export interface LoadWorker {
 export function startLoadWorker(): LoadWorker {
   const child = fork('test/bench/load.ts', [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   let exited: Error | undefined;
-  child.once('exit', (code) => (exited = new Error(`load generator exited (${code})`)));
+  child.once('exit', (code) => (exited ??= new Error(`load generator exited (${code})`)));
+  // A send on a channel that has just closed: end the child, whose exit then fails the run waiting.
+  child.on('error', (error) => {
+    exited ??= error;
+    child.kill();
+  });
   let queue: Promise<unknown> = Promise.resolve();
   return {
     run(options, onProgress) {
