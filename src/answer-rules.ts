@@ -147,6 +147,12 @@ export function upstreamCallRefusal(
 /** One sweep per MAX_EXECUTION_MS value (a setting, so one in practice): no timer per request. */
 const executionSweeps = new Map<number, DeadlineSweep>();
 
+function executionSweep(maxMs: number): DeadlineSweep {
+  let sweep = executionSweeps.get(maxMs);
+  if (!sweep) executionSweeps.set(maxMs, (sweep = DeadlineSweep.forTimeout(maxMs)));
+  return sweep;
+}
+
 /**
  * `MAX_EXECUTION_MS`: an execution still running after `maxMs` answers EXECUTION_TIMEOUT alone, and
  * its later fields fail at once (through the answer budget's refusal) instead of doing work nobody
@@ -160,15 +166,13 @@ export function withDeadline<T>(
   context: GatewayContext,
 ): T | Promise<T | ExecutionResult> {
   if (!(execution instanceof Promise)) return execution;
-  let sweep = executionSweeps.get(maxMs);
-  if (!sweep) executionSweeps.set(maxMs, (sweep = DeadlineSweep.forTimeout(maxMs)));
-  const swept = sweep;
+  const sweep = executionSweep(maxMs);
   return new Promise<T | ExecutionResult>((resolve, reject) => {
     const overdue: SweptCall = {
       deadline: performance.now() + maxMs,
       callerSignal: undefined,
       abort: () => {
-        swept.untrack(overdue);
+        sweep.untrack(overdue);
         const error = createGraphQLError(`The operation took longer than ${maxMs} ms (MAX_EXECUTION_MS).`, {
           extensions: { code: EXECUTION_TIMEOUT, limit: maxMs },
         });
@@ -176,14 +180,14 @@ export function withDeadline<T>(
         resolve({ errors: [error] });
       },
     };
-    swept.track(overdue);
+    sweep.track(overdue);
     execution.then(
       (result) => {
-        swept.untrack(overdue);
+        sweep.untrack(overdue);
         resolve(result);
       },
       (error: unknown) => {
-        swept.untrack(overdue);
+        sweep.untrack(overdue);
         reject(error);
       },
     );

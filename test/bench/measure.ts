@@ -102,11 +102,7 @@ function steadyFrom(curve: number[]): number | null {
  * unused code go meanwhile).
  */
 export async function leadIn(target: Target, seconds: number, connections: number): Promise<number> {
-  if (seconds <= 0) return NaN;
-  await untilQuiet();
-  const cpuBefore = cpuMs(target.server.pid);
-  const load = await loadGenerator().run({ ...target.request, connections, durationSeconds: seconds });
-  return load.requests ? (cpuMs(target.server.pid) - cpuBefore) / load.requests : NaN;
+  return seconds > 0 ? (await measureSlice(target, seconds, connections)).cpuMsPerRequest : NaN;
 }
 
 export async function measureSlice(target: Target, seconds: number, connections: number): Promise<SliceResult> {

@@ -89,7 +89,7 @@ const running = new Set<number>();
  */
 export async function untilQuiet(maxMs = 5_000): Promise<void> {
   const started = Date.now();
-  const busy = () => [...running].reduce((sum, pid) => sum + cpuMsIfAlive(pid), 0);
+  const busy = () => othersCpuMs(NONE);
   let before = busy();
   while (Date.now() - started < maxMs) {
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -99,6 +99,8 @@ export async function untilQuiet(maxMs = 5_000): Promise<void> {
   }
   process.stderr.write(`warning: the servers were still busy after ${maxMs} ms; measuring anyway\n`);
 }
+
+const NONE: ReadonlySet<number> = new Set();
 
 /** CPU used so far by every running server but `except`: what else ran on the machine during a slice. */
 export function othersCpuMs(except: ReadonlySet<number>): number {

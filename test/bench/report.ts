@@ -76,12 +76,10 @@ export function summarize(
   const summary: Record<string, CaseSummary> = {};
   for (const name of names) {
     const own = runs.flatMap((run) => (run[name] ? [run[name]!] : []));
+    // The floor is 1 × itself; a case measured without floor slices beside it has no ratio.
+    const vsFloor = (ratio: () => number) => (name === FLOOR ? 1 : own.some((run) => run.floorSlices) ? ratio() : null);
     const paired = (key: 'cpuMsPerRequest' | 'rps') =>
-      name === FLOOR
-        ? 1
-        : own.some((run) => run.floorSlices)
-          ? median(own.flatMap((run) => pairedRatios(run, key)))
-          : null;
+      vsFloor(() => median(own.flatMap((run) => pairedRatios(run, key))));
     summary[name] = {
       rps: across(name, (r) => r.rps),
       p50Ms: across(name, (r) => r.p50Ms),
@@ -90,7 +88,7 @@ export function summarize(
       cpuMsPerRequest: across(name, (r) => r.cpuMsPerRequest),
       cpuSpread: spread(runs.map((run) => run[name]?.cpuMsPerRequest ?? NaN)),
       cpuVsFloor: paired('cpuMsPerRequest'),
-      cpuVsFloorPooled: name === FLOOR ? 1 : own.some((run) => run.floorSlices) ? pooledCpuRatio(own) : null,
+      cpuVsFloorPooled: vsFloor(() => pooledCpuRatio(own)),
       rpsVsFloor: paired('rps'),
       allocatedKBPerRequest: allocation[name] === undefined ? null : allocation[name]! / 1024,
       errors: own.reduce((sum, run) => sum + run.errors, 0),
