@@ -95,14 +95,46 @@ function steadyFrom(curve: number[]): number | null {
   return from + 1;
 }
 
+/** A lead-in: the case's own uncounted load, second by second, until its CPU per request stops falling. */
+export interface LeadIn {
+  /** CPU ms per request, one value per second of load. */
+  cpuMsPerRequest: number[];
+  /** Whether it levelled off (`levelledOff`) before `maxSeconds`; false: measured anyway, and so reported. */
+  steady: boolean;
+}
+
 /**
- * Uncounted load of the case before its slices, returning the server's CPU per request meanwhile: a
- * server that sat idle while other cases were measured pays up to twice its steady CPU per request
- * for its first seconds back under load (most likely V8 having shrunk its young generation and let
- * unused code go meanwhile).
+ * Uncounted load of a block of cases before their slices, in rounds of one second per case, until
+ * every case's CPU per request has stopped falling (at least `minSeconds`, at most `maxSeconds`
+ * each). A server that sat idle while other cases were measured pays up to twice its steady CPU per
+ * request for its first seconds back under load: V8 shrinks an idle heap's young generation (a
+ * gateway idle for 35 s made four times the scavenges over its next 15,000 requests, back to
+ * normal only after about 8 s of load), so no fixed lead-in fits every idle time and case. The
+ * rounds keep the rhythm of the measured slices that follow (run.ts), so no case of the block idles
+ * longer meanwhile than it will between its slices.
  */
-export async function leadIn(target: Target, seconds: number, connections: number): Promise<number> {
-  return seconds > 0 ? (await measureSlice(target, seconds, connections)).cpuMsPerRequest : NaN;
+export async function leadIn(
+  block: readonly Target[],
+  minSeconds: number,
+  maxSeconds: number,
+  connections: number,
+): Promise<LeadIn[]> {
+  const curves = block.map(() => [] as number[]);
+  const steady = () => curves.every((curve) => curve.length >= minSeconds && levelledOff(curve));
+  for (let second = 0; second < maxSeconds && !steady(); second++)
+    for (const [i, target] of block.entries())
+      curves[i]!.push((await measureSlice(target, 1, connections)).cpuMsPerRequest);
+  return curves.map((curve) => ({ cpuMsPerRequest: curve, steady: levelledOff(curve) }));
+}
+
+/**
+ * Whether a lead-in curve has stopped falling: the median of its last three seconds is at most 5 %
+ * below the median of the three before. Medians of three, since single seconds on this shared
+ * machine move ±30 % from one to the next; a curve still coming back from idle falls by more.
+ */
+export function levelledOff(curve: readonly number[]): boolean {
+  if (curve.length < 6) return false;
+  return median(curve.slice(-3)) >= 0.95 * median(curve.slice(-6, -3));
 }
 
 export async function measureSlice(target: Target, seconds: number, connections: number): Promise<SliceResult> {

@@ -6,19 +6,21 @@
  * deployed: compiled by `npm run build`, on plain Node, logging at `info` to a pipe.
  *
  * Measured fairly (measure.ts): every case gets an uncounted warm-up, read second by second (the
- * warm-up curve); each run then takes the cases one by one: an uncounted `--lead-in` of the case's
- * own load (a gateway idle while the others ran is not at steady state when its load comes back),
- * then `--slices` short slices, each starting once every server is idle, each beside a
- * floor slice, back to back (case order rotates each round), so a case and the floor are compared
- * over the same seconds of this shared machine. A case's ratio to the floor is the median of its
- * slices' ratios to the floor slices beside them, over all runs; its CPU per request is its median
- * slice, and the summary the median across runs, with the run-to-run spread. After
- * the runs: heap bytes allocated per request per case (the probe's GC profiler, outside the CPU
- * slices), the gateway's RSS, and — on a full run — NODE_OPTIONS heap settings side by side
- * (memory.ts).
+ * warm-up curve); each run then takes the cases block by block, a block being one case, the cases
+ * measured beside it (`measuredBeside`: the silent gateway beside the logging one) and the floor.
+ * A block starts with an uncounted lead-in of its own load, second by second until every server in
+ * it has stopped getting cheaper (a gateway idle while the others ran is not at steady state when
+ * its load comes back), then `--slices` rounds, each measuring every member once, back to back,
+ * each slice starting once every server is idle (the order rotates each round), so a case and the
+ * floor are compared over the same seconds of this shared machine. A case's ratio to the floor is
+ * the median of its slices' ratios to the floor slices of the same rounds, over all runs; its CPU
+ * per request is its median slice, and the summary the median across runs, with the run-to-run
+ * spread. Heap bytes allocated per request per case are counted after each block's rounds in the
+ * last run (the probe's GC profiler, outside the CPU slices); after the runs, the gateway's RSS, and — on a full run — NODE_OPTIONS heap settings side
+ * by side (memory.ts).
  *
  * Flags: --duration S (6 measured seconds per case per run) --slices N (6) --runs N (2)
- * --warmup S (10) --lead-in S (5) --connections N (10) --only a,b --out FILE (.bench/latest.json)
+ * --warmup S (10) --lead-in S (10, the shortest lead-in) --lead-in-max S (20) --connections N (10) --only a,b --out FILE (.bench/latest.json)
  * --memory (the NODE_OPTIONS variants even with --only) --profile (a fresh gateway under
  * gateway-projected with --cpu-prof: its cold-start warm-up curve and where the steady-state CPU
  * goes, written to .bench/profile/) --soak (honest and adversarial traffic instead of the cases,
@@ -37,6 +39,7 @@ import {
   allocationPerRequest,
   checkAnswer,
   leadIn,
+  type LeadIn,
   measureSlice,
   median,
   warmUp,
@@ -70,7 +73,8 @@ const { values: flags } = parseArgs({
     slices: { type: 'string', default: '6' },
     runs: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '10' },
-    'lead-in': { type: 'string', default: '5' },
+    'lead-in': { type: 'string', default: '10' },
+    'lead-in-max': { type: 'string', default: '20' },
     connections: { type: 'string', default: '10' },
     only: { type: 'string' },
     out: { type: 'string', default: '.bench/latest.json' },
@@ -92,6 +96,7 @@ const SLICE_SECONDS = Math.max(1, Math.round(DURATION / SLICES));
 const RUNS = Number(flags.runs);
 const WARMUP = Number(flags.warmup);
 const LEAD_IN = Number(flags['lead-in']);
+const LEAD_IN_MAX = Math.max(LEAD_IN, Number(flags['lead-in-max']));
 const CONNECTIONS = Number(flags.connections);
 
 const machine = {
@@ -140,59 +145,88 @@ function targetOf(spec: BenchCase, servers: Servers): Target {
 }
 
 /**
- * One run, case by case (the starting case rotates from run to run). Each case first gets an
- * uncounted lead-in of its own load; then its `--slices` slices, each back to back with a floor
- * slice (which of the two goes first alternates), so a case's ratio to the floor compares the same
- * seconds of this shared machine. A case's slices follow each other, with only a floor slice
- * between: interleaving all the cases instead left each gateway idle for the ~40 s the others took,
+ * The blocks a run measures: each case with the cases measured beside it (`measuredBeside`), and the
+ * floor in every block. Without a floor (--only), the cases alone.
+ */
+function blocksOf(targets: Target[]): Target[][] {
+  const floor = targets.filter((t) => t.spec.name === FLOOR);
+  const cases = targets.filter((t) => t.spec.name !== FLOOR);
+  const named = new Set(cases.map((t) => t.spec.name));
+  const besideOther = (t: Target) => t.spec.measuredBeside !== undefined && named.has(t.spec.measuredBeside);
+  const blocks = cases
+    .filter((t) => !besideOther(t))
+    .map((main) => [...floor, main, ...cases.filter((t) => t.spec.measuredBeside === main.spec.name)]);
+  return blocks.length ? blocks : [floor];
+}
+
+/**
+ * One run, block by block (the first block rotates from run to run). Each block first gets a
+ * lead-in until every server in it is back at steady state (measure.ts `leadIn`); then `--slices`
+ * rounds, each measuring every case of the block and the floor once, back to back, in an order
+ * that rotates from round to round, so a case's ratio to the floor (and the silent gateway's to the
+ * logging one) compares the same seconds of this shared machine. A block's rounds follow each
+ * other: interleaving all the cases instead left each gateway idle for the ~40 s the others took,
  * and a gateway back from that paid up to twice its steady CPU for several seconds.
  */
-async function measureRun(run: number, targets: Target[]): Promise<Record<string, CaseRun>> {
-  const floor = targets.find((t) => t.spec.name === FLOOR);
-  const cases = targets.filter((t) => t !== floor);
+async function measureRun(
+  run: number,
+  targets: Target[],
+  /** Filled, when given, with heap bytes allocated per request per case, counted after each block's rounds. */
+  allocation?: Record<string, number>,
+): Promise<Record<string, CaseRun>> {
   const slices = new Map(targets.map((t) => [t.spec.name, [] as SliceResult[]]));
-  const floorBeside = new Map(cases.map((t) => [t.spec.name, [] as SliceResult[]]));
-  const leadIns = new Map<string, number>();
-  const measure = async (target: Target, slice: number) => {
-    process.stderr.write(`run ${run + 1}/${RUNS}, slice ${slice + 1}/${SLICES}: ${target.spec.name}…\n`);
-    const result = await measureSlice(target, SLICE_SECONDS, CONNECTIONS);
-    slices.get(target.spec.name)!.push(result);
-    return result;
-  };
-  const order = cases.length ? cases : floor ? [floor] : [];
-  for (let k = 0; k < order.length; k++) {
-    const target = order[(run + k) % order.length]!;
-    // The floor too, briefly: it sat idle through the other cases' warm-ups or blocks as well.
-    if (floor && target !== floor) await leadIn(floor, Math.min(LEAD_IN, 2), CONNECTIONS);
-    leadIns.set(target.spec.name, await leadIn(target, LEAD_IN, CONNECTIONS));
+  const floorBeside = new Map<string, SliceResult[]>();
+  const leadIns = new Map<string, LeadIn>();
+  const blocks = blocksOf(targets);
+  for (let b = 0; b < blocks.length; b++) {
+    const block = blocks[(run + b) % blocks.length]!;
+    const names = block.map((t) => t.spec.name).join(', ');
+    process.stderr.write(`run ${run + 1}/${RUNS}: lead-in of ${names}…\n`);
+    const curves = await leadIn(block, LEAD_IN, LEAD_IN_MAX, CONNECTIONS);
+    // The floor is in every block: its row shows the lead-in of the last.
+    block.forEach((t, i) => leadIns.set(t.spec.name, curves[i]!));
     for (let slice = 0; slice < SLICES; slice++) {
-      if (!floor || target === floor) {
-        await measure(target, slice);
-      } else if ((slice + run) % 2 === 0) {
-        floorBeside.get(target.spec.name)!.push(await measure(floor, slice));
-        await measure(target, slice);
-      } else {
-        await measure(target, slice);
-        floorBeside.get(target.spec.name)!.push(await measure(floor, slice));
+      process.stderr.write(`run ${run + 1}/${RUNS}, slice ${slice + 1}/${SLICES}: ${names}…\n`);
+      let floorSlice: SliceResult | undefined;
+      const turn = (slice + run) % block.length;
+      for (const target of [...block.slice(turn), ...block.slice(0, turn)]) {
+        const result = await measureSlice(target, SLICE_SECONDS, CONNECTIONS);
+        slices.get(target.spec.name)!.push(result);
+        if (target.spec.name === FLOOR) floorSlice = result;
       }
+      if (!floorSlice) continue;
+      for (const { spec } of block)
+        if (spec.name !== FLOOR) floorBeside.set(spec.name, [...(floorBeside.get(spec.name) ?? []), floorSlice]);
     }
+    // Outside the CPU slices, since the probe's GC profiler costs a little CPU, but while the block
+    // is at steady state: code not yet optimised again allocates more than steady code does.
+    if (allocation)
+      for (const target of block) {
+        // The floor is in every block; once is enough.
+        if (target.spec.server === 'emulator' || target.spec.name in allocation) continue;
+        process.stderr.write(`allocation: ${target.spec.name}…\n`);
+        allocation[target.spec.name] = await allocationPerRequest(target, 2 * SLICE_SECONDS, CONNECTIONS);
+      }
   }
   const result: Record<string, CaseRun> = {};
   for (const { spec } of targets) {
     const own = slices.get(spec.name)!;
     const pick = (key: keyof SliceResult) => median(own.map((s) => s[key]));
+    const floorSlices = floorBeside.get(spec.name);
+    const besideCase = spec.measuredBeside && slices.has(spec.measuredBeside) ? spec.measuredBeside : undefined;
     result[spec.name] = {
       requests: own.reduce((sum, s) => sum + s.requests, 0),
       rps: pick('rps'),
       p50Ms: pick('p50Ms'),
       p99Ms: pick('p99Ms'),
       cpuMsPerRequest: pick('cpuMsPerRequest'),
-      leadInCpuMsPerRequest: leadIns.get(spec.name) ?? NaN,
+      leadIn: leadIns.get(spec.name)!,
       upstreamBytesPerRequest: pick('upstreamBytesPerRequest'),
       errors: own.reduce((sum, s) => sum + s.errors, 0),
       othersBusyPercent: pick('othersBusyPercent'),
       slices: own,
-      ...(floorBeside.has(spec.name) && floor && { floorSlices: floorBeside.get(spec.name)! }),
+      ...(floorSlices && { floorSlices }),
+      ...(besideCase && { beside: { name: besideCase, slices: slices.get(besideCase)! } }),
     };
   }
   return result;
@@ -274,10 +308,11 @@ async function main() {
     }
     printWarmup(warmup);
 
-    const settings = `${CONNECTIONS} connections; per case a ${LEAD_IN} s lead-in, then ${SLICES} slices of ${SLICE_SECONDS} s, each beside a floor slice`;
+    const settings = `${CONNECTIONS} connections; per block a lead-in of ${LEAD_IN}–${LEAD_IN_MAX} s until steady, then ${SLICES} rounds of ${SLICE_SECONDS} s slices, the floor in each`;
     const runs: Array<Record<string, CaseRun>> = [];
+    const allocation: Record<string, number> = {};
     for (let run = 0; run < RUNS; run++) {
-      runs.push(await measureRun(run, targets));
+      runs.push(await measureRun(run, targets, run === RUNS - 1 ? allocation : undefined));
       printRun(run, runs.at(-1)!, settings);
     }
     // The main gateway's RSS, or gateway-wide's where larger: moving that case to its own process
@@ -293,16 +328,6 @@ async function main() {
             afterMiB: Math.max(...gatewayMemories.map(({ rss }) => rss)),
             peakMiB: Math.max(...gatewayMemories.map(({ peak }) => peak)),
           };
-
-    // Allocation is counted outside the CPU slices: the probe's GC profiler costs a little CPU.
-    const allocation: Record<string, number> = {};
-    for (const target of targets) {
-      if (target.spec.server === 'emulator') continue;
-      process.stderr.write(`allocation: ${target.spec.name}…\n`);
-      // After its own lead-in: code not yet optimised again allocates more than steady code does.
-      await leadIn(target, LEAD_IN, CONNECTIONS);
-      allocation[target.spec.name] = await allocationPerRequest(target, 2 * SLICE_SECONDS, CONNECTIONS);
-    }
 
     const summary = summarize(runs, allocation);
     printSummary(summary, RUNS);
@@ -332,7 +357,7 @@ async function main() {
         durationSeconds: DURATION,
         slices: SLICES,
         sliceSeconds: SLICE_SECONDS,
-        leadInSeconds: LEAD_IN,
+        leadInSeconds: { min: LEAD_IN, max: LEAD_IN_MAX },
         warmupSeconds: WARMUP,
         runs: RUNS,
       },
