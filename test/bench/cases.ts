@@ -1,7 +1,7 @@
 /**
  * What the benchmark measures: the servers it starts and the cases it sends them. A new case is one
  * entry in CASES (and, if it needs its own process, one in SERVERS); run.ts measures whatever is
- * listed, the same way as the rest (a lead-in, then slices beside floor slices).
+ * listed, the same way as the rest (a lead-in, then rounds with the floor).
  */
 import { DEMO } from '../../src/emulator/demo-data.js';
 import { TICKET_PATH } from '../../src/kibo/client.js';
@@ -95,9 +95,10 @@ export interface BenchCase {
   /** Must be served by the trusted documents' fast path (checked on the gateway's metric before measuring). */
   fastPath?: boolean;
   /**
-   * Measured in the named case's block, slice for slice, rather than in a block of its own: for a
+   * Measured in the named case's block, round for round, rather than in a block of its own: for a
    * case that exists to be divided by that one (the silent gateway against the logging one), so the
-   * two meet the same seconds of the machine and the same idle times.
+   * two meet the same seconds of the machine. Their idle time before the block still differs (the
+   * main gateway also serves other cases); the block's lead-in evens that out.
    */
   measuredBeside?: string;
 }

@@ -1,8 +1,8 @@
 /**
  * How one case is measured, fairly: an uncounted warm-up read second by second (the warm-up curve,
- * so the report shows the JIT reached steady state), a lead-in before each case's block, then short
- * measured slices that run.ts pairs with floor slices, each slice reading the server's CPU from
- * /proc and the emulator's counters before and after.
+ * so the report shows the JIT reached steady state), a lead-in before each block (run.ts), then
+ * short measured slices that run.ts takes in rounds with the floor's, each slice reading the
+ * server's CPU from /proc and the emulator's counters before and after.
  */
 import { STATS_PATH } from '../../src/emulator/server.js';
 import type { BenchCase, LoadRequest } from './cases.js';
@@ -95,45 +95,70 @@ function steadyFrom(curve: number[]): number | null {
   return from + 1;
 }
 
-/** A lead-in: the case's own uncounted load, second by second, until its CPU per request stops falling. */
+/** What run.ts measures together: a case, the cases measured beside it, and the floor (when selected). */
+export interface Block {
+  floor: Target | undefined;
+  /** The block's case first, then those measured beside it (`measuredBeside`). */
+  cases: Target[];
+}
+
+/** A case's lead-in: the block's uncounted load, second by second, until its CPU per request stops falling. */
 export interface LeadIn {
-  /** CPU ms per request, one value per second of load. */
+  /** The case's CPU ms per request, one value per second of load. */
   cpuMsPerRequest: number[];
-  /** Whether it levelled off (`levelledOff`) before `maxSeconds`; false: measured anyway, and so reported. */
+  /** The floor's, in the same rounds (absent without a floor). */
+  floorCpuMsPerRequest?: number[];
+  /** Whether it had levelled off (`levelledOff`) at its last second; false: measured anyway, and so reported. */
   steady: boolean;
 }
 
+/** The shortest lead-in `levelledOff` can judge: two medians of three seconds. */
+export const SHORTEST_LEAD_IN_SECONDS = 6;
+
 /**
- * Uncounted load of a block of cases before their slices, in rounds of one second per case, until
- * every case's CPU per request has stopped falling (at least `minSeconds`, at most `maxSeconds`
- * each). A server that sat idle while other cases were measured pays up to twice its steady CPU per
- * request for its first seconds back under load: V8 shrinks an idle heap's young generation (a
- * gateway idle for 35 s made four times the scavenges over its next 15,000 requests, back to
- * normal only after about 8 s of load), so no fixed lead-in fits every idle time and case. The
- * rounds keep the rhythm of the measured slices that follow (run.ts), so no case of the block idles
- * longer meanwhile than it will between its slices.
+ * Uncounted load of a block before its slices, in rounds of one second per member, until every case
+ * of the block has stopped getting cheaper (at least `minSeconds`, at most `maxSeconds`). A server
+ * that sat idle while other blocks were measured pays up to twice its steady CPU per request for its
+ * first seconds back under load: V8 shrinks an idle heap's young generation (a gateway idle for 35 s
+ * made four times the scavenges over its next 15,000 requests, back to normal only after about 8 s
+ * of load), and the silent gateway sits idle through every other block, so no fixed lead-in fits
+ * every idle time and case. A case is judged by its CPU per request over the floor's in the same
+ * round: the floor is in every block, so it stays warm, and the ratio takes out the machine's own
+ * drift, most of the noise from one second to the next. Without a floor, by its own CPU.
  */
 export async function leadIn(
-  block: readonly Target[],
+  block: Block,
   minSeconds: number,
   maxSeconds: number,
   connections: number,
 ): Promise<LeadIn[]> {
-  const curves = block.map(() => [] as number[]);
-  const steady = () => curves.every((curve) => curve.length >= minSeconds && levelledOff(curve));
-  for (let second = 0; second < maxSeconds && !steady(); second++)
-    for (const [i, target] of block.entries())
-      curves[i]!.push((await measureSlice(target, 1, connections)).cpuMsPerRequest);
-  return curves.map((curve) => ({ cpuMsPerRequest: curve, steady: levelledOff(curve) }));
+  const members = [...(block.floor ? [block.floor] : []), ...block.cases];
+  const curves = new Map(members.map((target) => [target, [] as number[]]));
+  const floorCurve = block.floor && curves.get(block.floor)!;
+  const judged = (target: Target) => {
+    const own = curves.get(target)!;
+    return floorCurve ? own.map((cpu, second) => cpu / floorCurve[second]!) : own;
+  };
+  const steady = () => block.cases.every((target) => levelledOff(judged(target)));
+  for (let second = 0; second < maxSeconds && (second < minSeconds || !steady()); second++)
+    for (const target of members)
+      curves.get(target)!.push((await measureSlice(target, 1, connections)).cpuMsPerRequest);
+  return block.cases.map((target) => ({
+    cpuMsPerRequest: curves.get(target)!,
+    ...(floorCurve && { floorCpuMsPerRequest: floorCurve }),
+    steady: levelledOff(judged(target)),
+  }));
 }
 
 /**
  * Whether a lead-in curve has stopped falling: the median of its last three seconds is at most 5 %
  * below the median of the three before. Medians of three, since single seconds on this shared
- * machine move ±30 % from one to the next; a curve still coming back from idle falls by more.
+ * machine move ±30 % from one to the next; a curve still coming back from idle falls by more. A
+ * second without requests (NaN) counts as not yet steady.
  */
 export function levelledOff(curve: readonly number[]): boolean {
-  if (curve.length < 6) return false;
+  if (curve.length < SHORTEST_LEAD_IN_SECONDS || curve.slice(-SHORTEST_LEAD_IN_SECONDS).some(Number.isNaN))
+    return false;
   return median(curve.slice(-3)) >= 0.95 * median(curve.slice(-6, -3));
 }
 

@@ -1,7 +1,7 @@
 /**
  * The benchmark's report: per-run tables, the summary the README's table is filled from (medians
  * across runs, with their spread; ratios to the floor as the median of every slice's ratio to the
- * floor slice measured beside it), and the goals of issue 13, misses stated as misses.
+ * floor slice of its round), and the goals of issue 13, misses stated as misses.
  */
 import { FLOOR } from './cases.js';
 import type { LeadIn, SliceResult, WarmupCurve } from './measure.js';
@@ -9,40 +9,54 @@ import { median, spread } from './measure.js';
 import type { VariantResult } from './memory.js';
 
 export interface CaseRun extends SliceResult {
-  /** Every slice of the run, in the order measured. */
+  /** Every slice of the run, one per round, in the order measured. */
   slices: SliceResult[];
-  /** The floor slice measured beside each of `slices`, in the same order (absent for the floor itself). */
+  /** The floor slice of each of the rounds of `slices` (absent for the floor itself, or without a floor). */
   floorSlices?: SliceResult[];
-  /** The case's uncounted lead-in in this run, second by second. */
-  leadIn: LeadIn;
+  /** The case's uncounted lead-in in this run (absent for the floor, which is in every block). */
+  leadIn?: LeadIn;
   /**
-   * The case this one was measured beside (`measuredBeside`) and that case's slices, round for
-   * round with `slices`: the silent gateway's rounds with the logging one.
+   * The case this one was measured beside (`measuredBeside`), round for round: that case's
+   * `slices[i]` and this one's come from the same round.
    */
-  beside?: { name: string; slices: SliceResult[] };
+  beside?: string;
 }
 
-/** Each slice's value over the floor slice beside it. */
+/** Each slice's value over the floor slice of its round; a pair where either answered nothing is left out. */
 const pairedRatios = (run: CaseRun, key: 'cpuMsPerRequest' | 'rps') =>
-  run.floorSlices ? run.slices.map((slice, i) => slice[key] / run.floorSlices![i]![key]) : [];
+  (run.floorSlices ?? []).flatMap((floor, i) => {
+    const slice = run.slices[i]!;
+    return slice.requests > 0 && floor.requests > 0 ? [slice[key] / floor[key]] : [];
+  });
 
 /** For each round, the CPU per request of the case measured beside over this one's. */
-const besideOverOwn = (run: CaseRun) =>
-  run.beside ? run.slices.map((slice, i) => run.beside!.slices[i]!.cpuMsPerRequest / slice.cpuMsPerRequest) : [];
+function besideOverOwn(run: Record<string, CaseRun>, name: string): number[] {
+  const own = run[name];
+  const other = own?.beside === undefined ? undefined : run[own.beside];
+  if (!own || !other) return [];
+  return own.slices.flatMap((slice, i) => {
+    const beside = other.slices[i]!;
+    return slice.requests > 0 && beside.requests > 0 ? [beside.cpuMsPerRequest / slice.cpuMsPerRequest] : [];
+  });
+}
 
-/** CPU per request over all of a case's slices together, against all the floor slices beside them. */
+/** CPU per request over all of a case's slices together, against all the floor slices of their rounds. */
 function pooledCpuRatio(runs: CaseRun[]): number {
-  // A slice that completed no request has no CPU per request (NaN): it adds nothing to either sum.
-  const cpuPerRequest = (all: SliceResult[]) => {
-    const slices = all.filter((s) => s.requests > 0);
-    return (
-      slices.reduce((sum, s) => sum + s.cpuMsPerRequest * s.requests, 0) /
-      slices.reduce((sum, s) => sum + s.requests, 0)
-    );
-  };
-  const own = runs.flatMap((run) => run.slices);
-  const floor = runs.flatMap((run) => run.floorSlices ?? []);
-  return floor.length ? cpuPerRequest(own) / cpuPerRequest(floor) : NaN;
+  let own = 0;
+  let ownRequests = 0;
+  let floor = 0;
+  let floorRequests = 0;
+  for (const run of runs)
+    run.floorSlices?.forEach((floorSlice, i) => {
+      const slice = run.slices[i]!;
+      // A pair where either side answered nothing has no CPU per request to weigh.
+      if (slice.requests === 0 || floorSlice.requests === 0) return;
+      own += slice.cpuMsPerRequest * slice.requests;
+      ownRequests += slice.requests;
+      floor += floorSlice.cpuMsPerRequest * floorSlice.requests;
+      floorRequests += floorSlice.requests;
+    });
+  return floorRequests ? own / ownRequests / (floor / floorRequests) : NaN;
 }
 
 export interface CaseSummary {
@@ -104,7 +118,7 @@ export function summarize(
       cpuVsFloor: paired('cpuMsPerRequest'),
       cpuVsFloorPooled: vsFloor(() => pooledCpuRatio(own)),
       rpsVsFloor: paired('rps'),
-      besideOverOwnCpu: own.some((run) => run.beside) ? median(own.flatMap(besideOverOwn)) : null,
+      besideOverOwnCpu: own.some((run) => run.beside) ? median(runs.flatMap((run) => besideOverOwn(run, name))) : null,
       allocatedKBPerRequest: allocation[name] === undefined ? null : allocation[name]! / 1024,
       errors: own.reduce((sum, run) => sum + run.errors, 0),
     };
@@ -126,10 +140,11 @@ export function printRun(index: number, cases: Record<string, CaseRun>, settings
   }
 }
 
-/** `0.540 → 0.361 (8 s)`, marked when it reached --lead-in-max still falling. */
-function describeLeadIn({ cpuMsPerRequest: curve, steady }: LeadIn): string {
-  if (!curve.length) return '—';
-  return `${fixed(curve[0], 3)} → ${fixed(curve.at(-1), 3)} (${curve.length} s${steady ? '' : ', still falling'})`;
+/** `0.540 → 0.361 (12 s)`, marked when it reached --lead-in-max still falling; the floor: in every block. */
+function describeLeadIn(leadIn: LeadIn | undefined): string {
+  if (!leadIn) return 'in every block';
+  const curve = leadIn.cpuMsPerRequest;
+  return `${fixed(curve[0], 3)} → ${fixed(curve.at(-1), 3)} (${curve.length} s${leadIn.steady ? '' : ', not steady'})`;
 }
 
 export function printSummary(summary: Record<string, CaseSummary>, runs: number) {

@@ -8,27 +8,29 @@
  * Measured fairly (measure.ts): every case gets an uncounted warm-up, read second by second (the
  * warm-up curve); each run then takes the cases block by block, a block being one case, the cases
  * measured beside it (`measuredBeside`: the silent gateway beside the logging one) and the floor.
- * A block starts with an uncounted lead-in of its own load, second by second until every server in
- * it has stopped getting cheaper (a gateway idle while the others ran is not at steady state when
- * its load comes back), then `--slices` rounds, each measuring every member once, back to back,
- * each slice starting once every server is idle (the order rotates each round), so a case and the
- * floor are compared over the same seconds of this shared machine. A case's ratio to the floor is
- * the median of its slices' ratios to the floor slices of the same rounds, over all runs; its CPU
- * per request is its median slice, and the summary the median across runs, with the run-to-run
- * spread. Heap bytes allocated per request per case are counted after each block's rounds in the
- * last run (the probe's GC profiler, outside the CPU slices); after the runs, the gateway's RSS, and — on a full run — NODE_OPTIONS heap settings side
- * by side (memory.ts).
+ * A block starts with an uncounted lead-in, rounds of one second per member until every case has
+ * stopped getting cheaper against the floor (a gateway idle while the others ran is not at steady
+ * state when its load comes back), then `--slices` rounds, each measuring every member once, back
+ * to back, each slice starting once every server is idle, in an order that turns from round to
+ * round, so a case and the floor are compared over the same seconds of this shared machine. A
+ * case's ratio to the floor is the median of its slices' ratios to the floor slices of the same
+ * rounds, over all runs; its CPU per request is its median slice, and the summary the median
+ * across runs, with the run-to-run spread. Heap bytes allocated per request per case are counted
+ * after each block's rounds in the last run (the probe's GC profiler, outside the CPU slices); after
+ * the runs, the gateway's RSS, and — on a full run — NODE_OPTIONS heap settings side by side
+ * (memory.ts).
  *
- * Flags: --duration S (6 measured seconds per case per run) --slices N (6) --runs N (2)
- * --warmup S (10) --lead-in S (10, the shortest lead-in) --lead-in-max S (20) --connections N (10) --only a,b --out FILE (.bench/latest.json)
+ * Flags: --duration S (6 measured seconds per case per run) --slices N (6 rounds; 18 for a block with a
+ * case measured beside another) --runs N (2)
+ * --warmup S (10) --lead-in S (10 rounds at least, never under 6) --lead-in-max S (20 rounds)
+ * --connections N (10) --only a,b --out FILE (.bench/latest.json)
  * --memory (the NODE_OPTIONS variants even with --only) --profile (a fresh gateway under
  * gateway-projected with --cpu-prof: its cold-start warm-up curve and where the steady-state CPU
  * goes, written to .bench/profile/) --soak (honest and adversarial traffic instead of the cases,
  * judged on unexpected answers, RSS flatness and the projection cache: soak.ts; --duration sets its
  * length, 90 s by default; --node-options "…" sets its gateway's NODE_OPTIONS) --supergraph (the
  * entity cache under supergraph traffic instead: test/bench/supergraph.ts) --rolling [--rotations N]
- * [--drain-delay MS] (a rolling restart of three replicas behind
- * nginx instead: rolling.ts).
+ * [--drain-delay MS] (a rolling restart of three replicas behind nginx instead: rolling.ts).
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -39,6 +41,8 @@ import {
   allocationPerRequest,
   checkAnswer,
   leadIn,
+  SHORTEST_LEAD_IN_SECONDS,
+  type Block,
   type LeadIn,
   measureSlice,
   median,
@@ -95,7 +99,7 @@ const SLICES = Math.max(1, Number(flags.slices));
 const SLICE_SECONDS = Math.max(1, Math.round(DURATION / SLICES));
 const RUNS = Number(flags.runs);
 const WARMUP = Number(flags.warmup);
-const LEAD_IN = Number(flags['lead-in']);
+const LEAD_IN = Math.max(SHORTEST_LEAD_IN_SECONDS, Number(flags['lead-in']));
 const LEAD_IN_MAX = Math.max(LEAD_IN, Number(flags['lead-in-max']));
 const CONNECTIONS = Number(flags.connections);
 
@@ -146,27 +150,49 @@ function targetOf(spec: BenchCase, servers: Servers): Target {
 
 /**
  * The blocks a run measures: each case with the cases measured beside it (`measuredBeside`), and the
- * floor in every block. Without a floor (--only), the cases alone.
+ * floor in every block. Without a floor (--only), the cases alone; the floor alone, when it is all.
  */
-function blocksOf(targets: Target[]): Target[][] {
-  const floor = targets.filter((t) => t.spec.name === FLOOR);
-  const cases = targets.filter((t) => t.spec.name !== FLOOR);
-  const named = new Set(cases.map((t) => t.spec.name));
-  const besideOther = (t: Target) => t.spec.measuredBeside !== undefined && named.has(t.spec.measuredBeside);
+function blocksOf(targets: Target[]): Block[] {
+  const floor = targets.find((t) => t.spec.name === FLOOR);
+  const cases = targets.filter((t) => t !== floor);
+  const byName = new Map(cases.map((t) => [t.spec.name, t]));
+  for (const { spec } of cases) {
+    const main = spec.measuredBeside === undefined ? undefined : byName.get(spec.measuredBeside);
+    if (spec.measuredBeside === FLOOR || main?.spec.measuredBeside !== undefined)
+      throw new Error(`cases.ts: ${spec.name} must be measured beside a case that has a block of its own`);
+  }
+  // A case whose partner is not selected (--only) gets a block of its own.
+  const inAnotherBlock = (t: Target) => t.spec.measuredBeside !== undefined && byName.has(t.spec.measuredBeside);
   const blocks = cases
-    .filter((t) => !besideOther(t))
-    .map((main) => [...floor, main, ...cases.filter((t) => t.spec.measuredBeside === main.spec.name)]);
-  return blocks.length ? blocks : [floor];
+    .filter((t) => !inAnotherBlock(t))
+    .map((main) => ({ floor, cases: [main, ...cases.filter((t) => t.spec.measuredBeside === main.spec.name)] }));
+  return blocks.length ? blocks : [{ floor, cases: [] }];
+}
+
+/** `list` started at its `by`-th member (modulo its length). */
+function rotate<T>(list: readonly T[], by: number): T[] {
+  const start = list.length ? by % list.length : 0;
+  return [...list.slice(start), ...list.slice(0, start)];
+}
+
+/**
+ * The order of a block's members in one round: forward and reversed in turn, starting one member
+ * later every second round (and every run), so over 2n rounds each member goes first, last and
+ * after each other member equally often: whatever a slice leaves behind lands on every member alike.
+ */
+function roundOrder(members: readonly Target[], round: number, run: number): Target[] {
+  return rotate(round % 2 ? [...members].reverse() : members, Math.floor(round / 2) + run);
 }
 
 /**
  * One run, block by block (the first block rotates from run to run). Each block first gets a
- * lead-in until every server in it is back at steady state (measure.ts `leadIn`); then `--slices`
- * rounds, each measuring every case of the block and the floor once, back to back, in an order
- * that rotates from round to round, so a case's ratio to the floor (and the silent gateway's to the
- * logging one) compares the same seconds of this shared machine. A block's rounds follow each
- * other: interleaving all the cases instead left each gateway idle for the ~40 s the others took,
- * and a gateway back from that paid up to twice its steady CPU for several seconds.
+ * lead-in until every case in it is back at steady state (measure.ts `leadIn`); then `--slices`
+ * rounds, each measuring every member of the block once, back to back (`roundOrder`), so a case's
+ * ratio to the floor (and the silent gateway's to the logging one) compares the same seconds of this
+ * shared machine. A block's rounds follow each other: interleaving all the cases instead left each
+ * gateway idle for the ~40 s the others took, and a gateway back from that paid up to twice its
+ * steady CPU for several seconds. A case's `slices[i]`, its `floorSlices[i]` and the `slices[i]` of
+ * the case it is measured beside come from the same round.
  */
 async function measureRun(
   run: number,
@@ -177,31 +203,30 @@ async function measureRun(
   const slices = new Map(targets.map((t) => [t.spec.name, [] as SliceResult[]]));
   const floorBeside = new Map<string, SliceResult[]>();
   const leadIns = new Map<string, LeadIn>();
-  const blocks = blocksOf(targets);
-  for (let b = 0; b < blocks.length; b++) {
-    const block = blocks[(run + b) % blocks.length]!;
-    const names = block.map((t) => t.spec.name).join(', ');
+  for (const block of rotate(blocksOf(targets), run)) {
+    const members = [...(block.floor ? [block.floor] : []), ...block.cases];
+    const names = members.map((t) => t.spec.name).join(', ');
     process.stderr.write(`run ${run + 1}/${RUNS}: lead-in of ${names}…\n`);
     const curves = await leadIn(block, LEAD_IN, LEAD_IN_MAX, CONNECTIONS);
-    // The floor is in every block: its row shows the lead-in of the last.
-    block.forEach((t, i) => leadIns.set(t.spec.name, curves[i]!));
-    for (let slice = 0; slice < SLICES; slice++) {
-      process.stderr.write(`run ${run + 1}/${RUNS}, slice ${slice + 1}/${SLICES}: ${names}…\n`);
+    block.cases.forEach((t, i) => leadIns.set(t.spec.name, curves[i]!));
+    if (block.floor) for (const { spec } of block.cases) floorBeside.set(spec.name, []);
+    // A case measured beside another is there for a finer goal (info logging: < 5 %, where single
+    // pairs of slices differ by ±20 % on this machine): three times the rounds.
+    const rounds = block.cases.length > 1 ? 3 * SLICES : SLICES;
+    for (let round = 0; round < rounds; round++) {
+      process.stderr.write(`run ${run + 1}/${RUNS}, round ${round + 1}/${rounds}: ${names}…\n`);
       let floorSlice: SliceResult | undefined;
-      const turn = (slice + run) % block.length;
-      for (const target of [...block.slice(turn), ...block.slice(0, turn)]) {
+      for (const target of roundOrder(members, round, run)) {
         const result = await measureSlice(target, SLICE_SECONDS, CONNECTIONS);
         slices.get(target.spec.name)!.push(result);
-        if (target.spec.name === FLOOR) floorSlice = result;
+        if (target === block.floor) floorSlice = result;
       }
-      if (!floorSlice) continue;
-      for (const { spec } of block)
-        if (spec.name !== FLOOR) floorBeside.set(spec.name, [...(floorBeside.get(spec.name) ?? []), floorSlice]);
+      if (floorSlice) for (const { spec } of block.cases) floorBeside.get(spec.name)!.push(floorSlice);
     }
     // Outside the CPU slices, since the probe's GC profiler costs a little CPU, but while the block
     // is at steady state: code not yet optimised again allocates more than steady code does.
     if (allocation)
-      for (const target of block) {
+      for (const target of members) {
         // The floor is in every block; once is enough.
         if (target.spec.server === 'emulator' || target.spec.name in allocation) continue;
         process.stderr.write(`allocation: ${target.spec.name}…\n`);
@@ -213,20 +238,21 @@ async function measureRun(
     const own = slices.get(spec.name)!;
     const pick = (key: keyof SliceResult) => median(own.map((s) => s[key]));
     const floorSlices = floorBeside.get(spec.name);
-    const besideCase = spec.measuredBeside && slices.has(spec.measuredBeside) ? spec.measuredBeside : undefined;
+    const leadInCurve = leadIns.get(spec.name);
+    const beside = spec.measuredBeside && slices.has(spec.measuredBeside) ? spec.measuredBeside : undefined;
     result[spec.name] = {
       requests: own.reduce((sum, s) => sum + s.requests, 0),
       rps: pick('rps'),
       p50Ms: pick('p50Ms'),
       p99Ms: pick('p99Ms'),
       cpuMsPerRequest: pick('cpuMsPerRequest'),
-      leadIn: leadIns.get(spec.name)!,
       upstreamBytesPerRequest: pick('upstreamBytesPerRequest'),
       errors: own.reduce((sum, s) => sum + s.errors, 0),
       othersBusyPercent: pick('othersBusyPercent'),
       slices: own,
+      ...(leadInCurve && { leadIn: leadInCurve }),
       ...(floorSlices && { floorSlices }),
-      ...(besideCase && { beside: { name: besideCase, slices: slices.get(besideCase)! } }),
+      ...(beside && { beside }),
     };
   }
   return result;
@@ -308,7 +334,7 @@ async function main() {
     }
     printWarmup(warmup);
 
-    const settings = `${CONNECTIONS} connections; per block a lead-in of ${LEAD_IN}–${LEAD_IN_MAX} s until steady, then ${SLICES} rounds of ${SLICE_SECONDS} s slices, the floor in each`;
+    const settings = `${CONNECTIONS} connections; per block a lead-in of ${LEAD_IN}–${LEAD_IN_MAX} rounds of 1 s per member until steady, then ${SLICES} rounds (${3 * SLICES} with a case measured beside another) of ${SLICE_SECONDS} s per member, the floor in each`;
     const runs: Array<Record<string, CaseRun>> = [];
     const allocation: Record<string, number> = {};
     for (let run = 0; run < RUNS; run++) {
