@@ -66,10 +66,18 @@ function selectionOf(context: Context, selectionSets: readonly SelectionSetNode[
 /** Selection sets merged under one response key, with the fields they select collected once per type. */
 interface Selection {
   selectionSets: SelectionSetNode[] | readonly SelectionSetNode[];
-  collected: Map<GraphQLObjectType, CollectedFields>;
+  /** By type: the fields selected, in order, each response key once. */
+  collected: Map<GraphQLObjectType, CollectedField[]>;
 }
 
-type CollectedFields = Map<string, { name: string; selection: Selection }>;
+interface CollectedField {
+  responseKey: string;
+  name: string;
+  selection: Selection;
+}
+
+/** While collecting: fields by response key, so selections under one key merge. */
+type CollectedFields = Map<string, CollectedField>;
 
 function spendOnObject(
   context: Context,
@@ -82,13 +90,15 @@ function spendOnObject(
   // Every item of a list shares its Selection, so the fields are collected once per list.
   let fields = selection.collected.get(type);
   if (!fields) {
-    fields = new Map();
-    for (const selectionSet of selection.selectionSets) collect(context, selectionSet, type, fields, new Set());
+    const byResponseKey: CollectedFields = new Map();
+    for (const selectionSet of selection.selectionSets) collect(context, selectionSet, type, byResponseKey, new Set());
+    // Walked as an array for every value: iterating the Map made an entry pair per field per value.
+    fields = [...byResponseKey.values()];
     selection.collected.set(type, fields);
   }
   if (!spend(allowance, 2)) return false;
   const source = value as Record<string, unknown>;
-  for (const [responseKey, { name, selection: subSelection }] of fields) {
+  for (const { responseKey, name, selection: subSelection } of fields) {
     // "key": and a comma
     if (!spend(allowance, responseKey.length + 4)) return false;
     if (name === '__typename') {
@@ -202,7 +212,7 @@ function collect(
         const responseKey = selection.alias?.value ?? selection.name.value;
         let entry = fields.get(responseKey);
         if (!entry) {
-          entry = { name: selection.name.value, selection: { selectionSets: [], collected: new Map() } };
+          entry = { responseKey, name: selection.name.value, selection: { selectionSets: [], collected: new Map() } };
           fields.set(responseKey, entry);
         }
         const sets = entry.selection.selectionSets as SelectionSetNode[];
