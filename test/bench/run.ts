@@ -103,9 +103,8 @@ const LEAD_IN = Math.max(SHORTEST_LEAD_IN_SECONDS, Number(flags['lead-in']));
 const LEAD_IN_MAX = Math.max(LEAD_IN, Number(flags['lead-in-max']));
 const CONNECTIONS = Number(flags.connections);
 /**
- * The allocation window: the probe counts what each collection freed, and a full collection frees
- * old-generation garbage from before the window too (entity-cache entries evicted since), so a 2 s
- * window measured the trusted path at 47 or 55 KB depending on whether one fell in it.
+ * The allocation window: a 2 s one measured the trusted path at 47 and at 55 KB in two runs of the
+ * same code; a longer one averages over more collections (the probe reads the heap at each one).
  */
 const ALLOCATION_SECONDS = Math.max(6, 2 * SLICE_SECONDS);
 
