@@ -102,6 +102,11 @@ export interface Block {
   cases: Target[];
 }
 
+/** Everything a block measures: the floor first (when selected), then its cases. */
+export function membersOf(block: Block): Target[] {
+  return [...(block.floor ? [block.floor] : []), ...block.cases];
+}
+
 /** A case's lead-in: the block's uncounted load, second by second, until its CPU per request stops falling. */
 export interface LeadIn {
   /** The case's CPU ms per request, one value per second of load. */
@@ -132,7 +137,7 @@ export async function leadIn(
   maxSeconds: number,
   connections: number,
 ): Promise<LeadIn[]> {
-  const members = [...(block.floor ? [block.floor] : []), ...block.cases];
+  const members = membersOf(block);
   const curves = new Map(members.map((target) => [target, [] as number[]]));
   const floorCurve = block.floor && curves.get(block.floor)!;
   const judged = (target: Target) => {

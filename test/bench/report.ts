@@ -22,22 +22,23 @@ export interface CaseRun extends SliceResult {
   beside?: string;
 }
 
-/** Each slice's value over the floor slice of its round; a pair where either answered nothing is left out. */
-const pairedRatios = (run: CaseRun, key: 'cpuMsPerRequest' | 'rps') =>
-  (run.floorSlices ?? []).flatMap((floor, i) => {
-    const slice = run.slices[i]!;
-    return slice.requests > 0 && floor.requests > 0 ? [slice[key] / floor[key]] : [];
+/** Round by round, `over[i][key] / under[i][key]`; a round where either answered nothing is left out. */
+function roundRatios(over: SliceResult[], under: SliceResult[], key: 'cpuMsPerRequest' | 'rps'): number[] {
+  return under.flatMap((below, i) => {
+    const above = over[i]!;
+    return above.requests > 0 && below.requests > 0 ? [above[key] / below[key]] : [];
   });
+}
+
+/** Each slice's value over the floor slice of its round. */
+const pairedRatios = (run: CaseRun, key: 'cpuMsPerRequest' | 'rps') =>
+  roundRatios(run.slices, run.floorSlices ?? [], key);
 
 /** For each round, the CPU per request of the case measured beside over this one's. */
 function besideOverOwn(run: Record<string, CaseRun>, name: string): number[] {
   const own = run[name];
   const other = own?.beside === undefined ? undefined : run[own.beside];
-  if (!own || !other) return [];
-  return own.slices.flatMap((slice, i) => {
-    const beside = other.slices[i]!;
-    return slice.requests > 0 && beside.requests > 0 ? [beside.cpuMsPerRequest / slice.cpuMsPerRequest] : [];
-  });
+  return own && other ? roundRatios(other.slices, own.slices, 'cpuMsPerRequest') : [];
 }
 
 /** CPU per request over all of a case's slices together, against all the floor slices of their rounds. */

@@ -46,6 +46,7 @@ import {
   type LeadIn,
   measureSlice,
   median,
+  membersOf,
   warmUp,
   stopLoadGenerator,
   type SliceResult,
@@ -208,8 +209,11 @@ async function measureRun(
   const slices = new Map(targets.map((t) => [t.spec.name, [] as SliceResult[]]));
   const floorBeside = new Map<string, SliceResult[]>();
   const leadIns = new Map<string, LeadIn>();
+  /** Each case measured beside another, and that other: the block's first case. */
+  const besideOf = new Map<string, string>();
   for (const block of rotate(blocksOf(targets), run)) {
-    const members = [...(block.floor ? [block.floor] : []), ...block.cases];
+    for (const t of block.cases.slice(1)) besideOf.set(t.spec.name, block.cases[0]!.spec.name);
+    const members = membersOf(block);
     const names = members.map((t) => t.spec.name).join(', ');
     process.stderr.write(`run ${run + 1}/${RUNS}: lead-in of ${names}…\n`);
     const curves = await leadIn(block, LEAD_IN, LEAD_IN_MAX, CONNECTIONS);
@@ -244,7 +248,7 @@ async function measureRun(
     const pick = (key: keyof SliceResult) => median(own.map((s) => s[key]));
     const floorSlices = floorBeside.get(spec.name);
     const leadInCurve = leadIns.get(spec.name);
-    const beside = spec.measuredBeside && slices.has(spec.measuredBeside) ? spec.measuredBeside : undefined;
+    const beside = besideOf.get(spec.name);
     result[spec.name] = {
       requests: own.reduce((sum, s) => sum + s.requests, 0),
       rps: pick('rps'),
