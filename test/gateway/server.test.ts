@@ -62,6 +62,27 @@ describe('npm start', () => {
     expect(stderr).not.toMatch(/at .*\.ts:\d+/);
   });
 
+  it("writes a quiet request's line without waiting for a full batch", async () => {
+    const emulator = await startEmulator();
+    try {
+      const { child, url, output } = await startMain({ KIBO_BASE_URL: emulator.url, LOG_LEVEL: 'info' }, children);
+      const response = await request(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
+        body: JSON.stringify({ query: 'mutation { switchTenant(tenantId: 100002) { tenant { id } } }' }),
+      });
+      expect(await response.body.json()).toEqual({ data: { switchTenant: { tenant: { id: 100002 } } } });
+      // One line is far below a batch: the periodic flush writes it, with the process still running.
+      const deadline = Date.now() + 3_000;
+      while (!output().includes('"msg":"request"') && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(output()).toContain('"msg":"request"');
+      expect(child.exitCode).toBeNull();
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('on SIGTERM turns /ready to 503, finishes the request in flight, flushes its log and exits 0', async () => {
     const emulator = await startEmulator({ faultInjection: true });
     try {
