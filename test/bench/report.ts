@@ -22,12 +22,17 @@ export interface CaseRun extends SliceResult {
   beside?: string;
 }
 
-/** Round by round, `over[i][key] / under[i][key]`; a round where either answered nothing is left out. */
-function roundRatios(over: SliceResult[], under: SliceResult[], key: 'cpuMsPerRequest' | 'rps'): number[] {
+/** The rounds' pairs `[over[i], under[i]]`, leaving out a round where either answered nothing (no CPU per request). */
+function answeredRounds(over: SliceResult[], under: SliceResult[]): Array<[SliceResult, SliceResult]> {
   return under.flatMap((below, i) => {
     const above = over[i]!;
-    return above.requests > 0 && below.requests > 0 ? [above[key] / below[key]] : [];
+    return above.requests > 0 && below.requests > 0 ? [[above, below] as [SliceResult, SliceResult]] : [];
   });
+}
+
+/** Round by round, `over[i][key] / under[i][key]`, over the rounds where both answered. */
+function roundRatios(over: SliceResult[], under: SliceResult[], key: 'cpuMsPerRequest' | 'rps'): number[] {
+  return answeredRounds(over, under).map(([above, below]) => above[key] / below[key]);
 }
 
 /** Each slice's value over the floor slice of its round. */
@@ -48,15 +53,12 @@ function pooledCpuRatio(runs: CaseRun[]): number {
   let floor = 0;
   let floorRequests = 0;
   for (const run of runs)
-    run.floorSlices?.forEach((floorSlice, i) => {
-      const slice = run.slices[i]!;
-      // A pair where either side answered nothing has no CPU per request to weigh.
-      if (slice.requests === 0 || floorSlice.requests === 0) return;
+    for (const [slice, floorSlice] of answeredRounds(run.slices, run.floorSlices ?? [])) {
       own += slice.cpuMsPerRequest * slice.requests;
       ownRequests += slice.requests;
       floor += floorSlice.cpuMsPerRequest * floorSlice.requests;
       floorRequests += floorSlice.requests;
-    });
+    }
   return floorRequests ? own / ownRequests / (floor / floorRequests) : NaN;
 }
 
