@@ -15,6 +15,7 @@ import { DEFAULT_MANIFEST_URL, documentIdOf, readManifestFile } from '../../src/
 import { createLogger } from '../../src/telemetry/logger.js';
 import { FirstTicketDocument, SwitchWithRefreshTokenDocument } from '../generated/operations.js';
 import { DEMO_HEADERS, startStack, withStack, type Stack } from '../support/stack.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** For variables the schema must refuse, which a typed document would not even compile with. */
 const SWITCH_UNTYPED = print(SwitchWithRefreshTokenDocument);
@@ -322,11 +323,3 @@ describe('cancellation', () => {
     },
   );
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -10,6 +10,7 @@ import { DEMO } from '../../src/emulator/demo-data.js';
 import { startEmulator } from '../../src/emulator/server.js';
 import { spawnMain, startMain } from '../support/main-process.js';
 import { DEMO_HEADERS } from '../support/stack.js';
+import { waitFor } from '../support/wait-for.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -73,9 +74,7 @@ describe('npm start', () => {
       });
       expect(await response.body.json()).toEqual({ data: { switchTenant: { tenant: { id: 100002 } } } });
       // One line is far below a batch: the periodic flush writes it, with the process still running.
-      const deadline = Date.now() + 3_000;
-      while (!output().includes('"msg":"request"') && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitFor(() => output().includes('"msg":"request"'), 3_000);
       expect(output()).toContain('"msg":"request"');
       expect(child.exitCode).toBeNull();
     } finally {
