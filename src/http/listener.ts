@@ -8,7 +8,7 @@ import { EntityCache, type EntityCacheObserver } from '../cache/entity-cache.js'
 import type { GatewayConfig } from '../config.js';
 import { KiboClient, type UpstreamCallEvent } from '../kibo/client.js';
 import { GRAPHQL_PATH } from '../paths.js';
-import type { Logger } from '../telemetry/logger.js';
+import { droppedLogLines, type Logger } from '../telemetry/logger.js';
 import { GatewayMetrics } from '../telemetry/metrics.js';
 import { PROJECTION_CACHE_MAX_ENTRIES, projectionCacheSize } from '../projection/response-fields.js';
 import { createGatewayApp, type GatewayApp, type GatewayYoga } from '../yoga.js';
@@ -53,6 +53,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     'gateway_projection_cache_entries',
     `Entries of the per-document projection cache (at most ${PROJECTION_CACHE_MAX_ENTRIES}).`,
     projectionCacheSize,
+  );
+  metrics?.watchCount(
+    'gateway_log_lines_dropped_total',
+    'Log lines dropped because stdout was not being read (a stalled or closed log reader).',
+    () => droppedLogLines(logger),
   );
   // Loaded only when configured: with tracing off, no OpenTelemetry module is ever imported.
   const tracing = config.tracing

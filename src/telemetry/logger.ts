@@ -8,6 +8,7 @@
  * line), and lines leave in batches on an asynchronous destination, not one write(2) each.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { LogWriter } from './log-writer.js';
 
 /** Every key a credential could travel under, at the top level or one level down. */
 export const REDACTED_PATHS = [
@@ -46,12 +47,10 @@ export const REQUEST_LINE_REDACTED_PATHS = [
 const CENSOR = '[redacted]';
 
 /**
- * Batching: a write once this many bytes are buffered, or at the latest every second. Larger batches
- * cost more, not less: sonic-boom measures the batch string it appends each line to (flattening it),
- * so every line copies the batch so far. 16 KiB batches allocated ~8 KB per request line, 4 KiB ~2 KB.
+ * How long shutdown waits for a log reader that is not reading. The lines still queued after it are
+ * lost; a gateway that never exits because its log shipper hangs would be worse.
  */
-const LOG_BATCH_BYTES = 4096;
-const LOG_FLUSH_INTERVAL_MS = 1000;
+const FLUSH_WAIT_MS = 1000;
 
 export type { Logger };
 
@@ -75,16 +74,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       ...options,
       transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' } },
     });
-  // Asynchronous and batched; pino flushes what is buffered synchronously when the process exits.
-  return pino(
-    options,
-    pino.destination({
-      dest: 1,
-      sync: false,
-      minLength: LOG_BATCH_BYTES,
-      periodicFlush: LOG_FLUSH_INTERVAL_MS,
-    }),
-  );
+  // Batched, written on the main thread without ever waiting for the reader (log-writer.ts).
+  return pino(options, new LogWriter(process.stdout));
 }
 
 /** The logger for the one-line-per-request log: fixed redaction paths, as it runs on every request. */
@@ -92,7 +83,22 @@ export function requestLineLogger(logger: Logger): Logger {
   return logger.child({}, { redact: { paths: REQUEST_LINE_REDACTED_PATHS, censor: CENSOR } });
 }
 
-/** Writes out what is buffered; resolves once it is written (or at once for a synchronous destination). */
-export function flushLogs(logger: Logger): Promise<void> {
-  return new Promise((resolve) => logger.flush(() => resolve()));
+/**
+ * Writes out what is batched; resolves once the reader has taken it, or after `waitMs` if it is not
+ * reading.
+ */
+export function flushLogs(logger: Logger, waitMs = FLUSH_WAIT_MS): Promise<void> {
+  return new Promise((resolve) => {
+    const gaveUp = setTimeout(resolve, waitMs);
+    logger.flush(() => {
+      clearTimeout(gaveUp);
+      resolve();
+    });
+  });
+}
+
+/** Lines the stdout writer dropped because its reader fell behind or left (0 for any other destination). */
+export function droppedLogLines(logger: Logger): number {
+  const destination = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  return destination instanceof LogWriter ? destination.droppedLines : 0;
 }

@@ -117,6 +117,19 @@ export class GatewayMetrics {
     });
   }
 
+  /** A count kept elsewhere (by a part that knows no metrics), read when /metrics is scraped. */
+  watchCount(name: string, help: string, count: () => number): void {
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(count());
+      },
+    });
+  }
+
   /** Counts what the entity cache reports; its labels are closed sets (tiers, reasons, operations). */
   readonly entityCache: EntityCacheObserver = {
     hit: (tier) => void this.cacheHits[tier].count++,
