@@ -119,7 +119,7 @@ export class LogWriter {
     const bytes = Buffer.from(this.#batch);
     try {
       // A non-blocking pipe may take part of it; go on while it takes anything.
-      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
     } catch {
       // A full pipe (EAGAIN) or a closed one: the reader is gone or stalled, and nothing can wait now.
     }

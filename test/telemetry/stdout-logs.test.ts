@@ -1,0 +1,149 @@
+/**
+ * Log lines on stdout when the process or its reader misbehaves: a crash right after a line, a
+ * reader that stops reading (with stdout and stderr on one pipe, as `2>&1` and many runtimes do), a
+ * reader that goes away. Real processes and real pipes: the writer's behaviour is the kernel's and
+ * libuv's, which nothing in-process can stand in for.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ROOT, spawnMain, startMain } from '../support/main-process.js';
+import { DEMO_HEADERS } from '../support/stack.js';
+import { waitFor } from '../support/wait-for.js';
+
+const FLOOD_LINES = 20_000;
+const FLOOD_BOUND_CHARS = 256 * 1024;
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+function runFixture(...args: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/telemetry/fixtures/stdout-logger.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  return child;
+}
+
+function collect(stream: NodeJS.ReadableStream): () => string {
+  let text = '';
+  stream.on('data', (chunk) => (text += chunk));
+  return () => text;
+}
+
+/** `requests` typename queries, `concurrency` at a time; resolves with the statuses. */
+async function sendQueries(url: string, requests: number, concurrency = 20): Promise<number[]> {
+  const statuses: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        next += 1;
+        const response = await request(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...DEMO_HEADERS },
+          body: '{"query":"{ __typename }"}',
+        });
+        await response.body.dump();
+        statuses.push(response.statusCode);
+      }
+    }),
+  );
+  return statuses;
+}
+
+describe('log lines on stdout', () => {
+  it.each(['exit', 'throw'])('are written when the process ends at once (%s) right after logging', async (mode) => {
+    const child = runFixture(mode);
+    const output = collect(child.stdout!);
+    const [code] = await once(child, 'exit');
+    expect(code).not.toBe(0);
+    expect(output()).toContain('"msg":"last words"');
+  });
+
+  it('survive the gateway failing to start after its first line', async () => {
+    const blocker = createServer().listen(0);
+    await once(blocker, 'listening');
+    try {
+      const { port } = blocker.address() as { port: number };
+      const child = spawnMain({ PORT: String(port) });
+      children.push(child);
+      const output = collect(child.stdout!);
+      const [code] = await once(child, 'exit');
+      expect(code).not.toBe(0);
+      // Logged before the listen failed: the line a newcomer needs to see what was running.
+      expect(output()).toContain('started the embedded Kibo emulator');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('wait behind a reader that stopped reading only up to a bound, the rest counted and reported', async () => {
+    const child = runFixture('flood', String(FLOOD_LINES), String(FLOOD_BOUND_CHARS));
+    const report = collect(child.stderr!);
+    await waitFor(() => report().includes('\n'), 20_000);
+    const { mostWaiting, droppedLines } = JSON.parse(report()) as { mostWaiting: number; droppedLines: number };
+    // The flood is ~3 MB; what waited in memory stayed within the bound (plus the batch that reached it).
+    expect(mostWaiting).toBeLessThanOrEqual(FLOOD_BOUND_CHARS + 8192);
+    expect(droppedLines).toBeGreaterThan(0);
+
+    // Now read: every line is either delivered or counted as dropped, and the count is said in a line.
+    const output = collect(child.stdout!);
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    const lines = output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; droppedLines?: number });
+    const delivered = lines.filter((line) => line.msg === 'flood').length;
+    expect(delivered + droppedLines).toBe(FLOOD_LINES);
+    expect(lines).toContainEqual(expect.objectContaining({ droppedLines, level: 40 }));
+    expect(lines.at(-1)?.msg).toBe('after the flood');
+  });
+
+  it('never hold the gateway up: it serves, and exits on SIGTERM, while nothing reads its stdout and stderr', async () => {
+    // One pipe for both, as `2>&1` gives: what one stream does to the pipe's flags, the other sees.
+    const child = spawn('/bin/sh', ['-c', 'exec "$0" --import tsx src/main.ts 2>&1', process.execPath], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    children.push(child);
+    let output = '';
+    const read = (chunk: Buffer) => (output += chunk);
+    child.stdout!.on('data', read);
+    await waitFor(() => /GraphiQL is at http:\/\/localhost:\d+/.test(output), 20_000);
+    const url = `http://127.0.0.1:${/GraphiQL is at http:\/\/localhost:(\d+)/.exec(output)![1]}`;
+
+    // Stop reading: the pipe (64 KiB) and the stream's buffer fill, and then every write would wait.
+    child.stdout!.off('data', read);
+    child.stdout!.pause();
+    const statuses = await sendQueries(url, 3000);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    const health = await request(`${url}/health`, { headersTimeout: 2000 });
+    expect(health.statusCode).toBe(200);
+    await health.body.dump();
+
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+
+  it('going nowhere (the reader closed the pipe) does not take the gateway down, and are counted', async () => {
+    const { child, url } = await startMain({ LOG_LEVEL: 'info' }, children);
+    child.stdout!.destroy();
+    // Enough lines for several batches: the first write after the close meets EPIPE.
+    expect((await sendQueries(url, 200)).every((status) => status === 200)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(child.exitCode).toBeNull();
+    const metrics = await request(`${url}/metrics`);
+    const text = await metrics.body.text();
+    const dropped = Number(/^gateway_log_lines_dropped_total (\d+)$/m.exec(text)?.[1]);
+    expect(dropped).toBeGreaterThan(0);
+  });
+});
