@@ -38,8 +38,11 @@ export interface LogWriterOptions {
 }
 
 export const DEFAULT_LOG_WRITER_OPTIONS: LogWriterOptions = {
-  // Larger batches save few write(2)s: the per-line cost is pino's, not the write's.
-  batchChars: 4096,
+  // Appending to a batch copies nothing (V8 joins the strings when it is written), so a batch may be
+  // large: a line cost 3.1–4.3 µs of CPU with 4 KiB batches and 2.4–3.2 µs with 16 KiB (by hand,
+  // 200,000 lines into a pipe). At ~250 bytes a line that is ~65 lines per write(2), and never more
+  // than a second's lines at risk if the process is killed outright.
+  batchChars: 16 * 1024,
   flushIntervalMs: 1000,
   maxUnwrittenChars: 4 * 1024 * 1024,
 };
