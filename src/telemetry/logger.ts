@@ -75,7 +75,13 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' } },
     });
   // Batched, written on the main thread without ever waiting for the reader (log-writer.ts).
-  return pino(options, new LogWriter(process.stdout));
+  return pino(options, stdoutWriter());
+}
+
+/** There is one stdout: every logger made for it shares one writer (one batch, one exit handler). */
+let sharedStdoutWriter: LogWriter | undefined;
+function stdoutWriter(): LogWriter {
+  return (sharedStdoutWriter ??= new LogWriter(process.stdout));
 }
 
 /** The logger for the one-line-per-request log: fixed redaction paths, as it runs on every request. */
