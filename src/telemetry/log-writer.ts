@@ -1,29 +1,18 @@
 /**
- * Where the gateway's log lines go: stdout, in batches, written on the main thread through Node's
- * own stdout stream and never waiting for the reader.
+ * Where the gateway's log lines go when stdout is a pipe or a socket (a container runtime, a log
+ * shipper, `| tee`): batches written with write(2) on the main thread, never waiting for the reader.
  *
  * Why not pino's destinations: the asynchronous one hands every batch to libuv's thread pool (a
  * wake-up and a context switch each, ~100 µs of main-thread time per batch in a profile); the
- * synchronous one writes with write(2) on the main thread but stops the whole process — `/health`,
- * SIGTERM handling — whenever the reader stops reading, sleeps 100 ms per full pipe once fd 1 is
- * non-blocking (as Node makes it as soon as anything touches `process.stdout`), and loses its
- * buffer on `process.exit`. Node's stdout stream on a pipe is a libuv stream: a write that fits in
- * the pipe goes out at once with one write(2); one that does not waits in libuv's queue and the
- * event loop goes on. What waits there is bounded here: past `maxUnwrittenBytes` whole batches are
- * dropped and counted, and the next line that gets through says how many.
+ * synchronous one stops the whole process — `/health`, SIGTERM handling — whenever the reader stops
+ * reading, and loses its buffer on `process.exit`. Here fd 1 is non-blocking (Node makes it so once
+ * `process.stdout` exists on a pipe or socket), so a write takes what the pipe has room for and
+ * returns at once; what it could not take waits in this writer's own queue and is retried on a timer.
+ * What waits is bounded: past `maxUnwrittenChars` whole batches are dropped and counted, and the next
+ * batch that gets through starts with a line saying how many. At exit the writer keeps trying for up
+ * to `exitWaitMs`, so a crash behind a slow reader still leaves its last lines, whole.
  */
 import { writeSync } from 'node:fs';
-
-/** The part of a writable stream the writer uses: Node's `process.stdout` in production. */
-export interface LineSink {
-  write(chunk: string): boolean;
-  /** Bytes accepted but not yet handed to the kernel. */
-  readonly writableLength: number;
-  once(event: 'drain', listener: () => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  /** Set for stdout on a pipe, file or terminal: where the exit flush writes directly. */
-  readonly fd?: number;
-}
 
 export interface LogWriterOptions {
   /** A batch is written once it holds this many characters… */
@@ -31,10 +20,14 @@ export interface LogWriterOptions {
   /** …or at the latest this long after its first line, so a quiet gateway's lines still show. */
   flushIntervalMs: number;
   /**
-   * What may wait behind a reader that is not reading (bytes in the stream's queue plus the batch).
-   * Past it a batch is dropped: lost lines are better than a gateway that grows until it is killed.
+   * What may wait behind a reader that is not reading, in characters. Past it a batch is dropped:
+   * lost lines are better than a gateway that grows until it is killed.
    */
   maxUnwrittenChars: number;
+  /** How often a full pipe is tried again. */
+  retryIntervalMs: number;
+  /** How long the process may linger at exit for a reader that is slow, not gone. */
+  exitWaitMs: number;
 }
 
 export const DEFAULT_LOG_WRITER_OPTIONS: LogWriterOptions = {
@@ -45,99 +38,169 @@ export const DEFAULT_LOG_WRITER_OPTIONS: LogWriterOptions = {
   batchChars: 16 * 1024,
   flushIntervalMs: 1000,
   maxUnwrittenChars: 4 * 1024 * 1024,
+  retryIntervalMs: 20,
+  exitWaitMs: 1000,
 };
+
+/** A batch the pipe has not (wholly) taken yet. */
+interface Unwritten {
+  /** What is left of it: a string until a write took part of it, then the bytes after that part. */
+  data: string | Buffer;
+  lines: number;
+  /** Its size as counted against the bound (characters of the whole batch). */
+  chars: number;
+}
+
+const NOTHING_LEFT = Buffer.alloc(0);
 
 export class LogWriter {
   #batch = '';
   #batchLines = 0;
-  #dropped = 0;
+  #batchTimer: NodeJS.Timeout | undefined;
+  readonly #unwritten: Unwritten[] = [];
+  #unwrittenChars = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** Lines dropped since the last notice, and in all. */
+  #droppedUnreported = 0;
   #droppedTotal = 0;
-  #timer: NodeJS.Timeout | undefined;
-  /** The reader closed its end (EPIPE): nothing written from now on arrives anywhere. */
+  /** The reader closed its end (EPIPE) or the fd failed: nothing written from now on arrives. */
   #readerGone = false;
+  readonly #onCaughtUp: Array<() => void> = [];
 
   constructor(
-    private readonly sink: LineSink,
+    private readonly fd: number,
     private readonly options: LogWriterOptions = DEFAULT_LOG_WRITER_OPTIONS,
   ) {
-    // Whatever is still batched when the process exits — process.exit, an uncaught throw — is
-    // written before it goes. A crash is when the last lines matter most.
-    process.once('exit', () => this.flushSync());
-    // Without a listener a closed pipe is an uncaught error: the gateway would die with its log reader.
-    sink.on('error', () => {
-      this.#readerGone = true;
-    });
+    // A crash is when the last lines matter most: process.exit, an uncaught throw.
+    process.once('exit', () => this.#writeAllBeforeExit());
   }
 
-  /** Lines dropped so far because the reader fell behind (for the metric). */
+  /** Lines dropped so far because the reader fell behind or went away (for the metric). */
   get droppedLines(): number {
     return this.#droppedTotal;
+  }
+
+  /** Characters waiting for the reader (batches it has not taken; the batch being filled not included). */
+  get unwrittenChars(): number {
+    return this.#unwrittenChars;
   }
 
   /** pino's destination interface: one serialised line, newline included. */
   write(line: string): void {
     this.#batch += line;
     this.#batchLines += 1;
-    if (this.#batch.length >= this.options.batchChars) this.#writeBatch();
-    else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.#writeBatch(), this.options.flushIntervalMs);
-      // A batch waiting to be written is no reason to keep the process alive: exit writes it.
-      this.#timer.unref();
+    if (this.#batch.length >= this.options.batchChars) this.#endBatch();
+    else if (this.#batchTimer === undefined) {
+      this.#batchTimer = setTimeout(() => this.#endBatch(), this.options.flushIntervalMs);
+      // A batch waiting is no reason to keep the process alive: exit writes it.
+      this.#batchTimer.unref();
     }
   }
 
-  /** Writes the batch now; `done` runs once the stream has handed everything to the kernel. */
+  /** Writes the batch now; `done` runs once the reader has taken everything (or is gone). */
   flush(done: (error?: Error) => void = () => {}): void {
-    this.#writeBatch();
-    if (this.sink.writableLength === 0 || this.#readerGone) done();
-    else this.sink.once('drain', () => done());
+    this.#endBatch();
+    if (this.#unwritten.length === 0) done();
+    else this.#onCaughtUp.push(() => done());
   }
 
-  #writeBatch(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#batch === '') return;
+  /**
+   * Hands the batch on: written now if nothing waits before it and the pipe has room, else queued.
+   * `sayDropped`: a notice of dropped lines goes out even without a batch to ride on.
+   */
+  #endBatch(sayDropped = false): void {
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    if (this.#batch === '' && !(sayDropped && this.#droppedUnreported > 0)) return;
     let batch = this.#batch;
     const lines = this.#batchLines;
     this.#batch = '';
     this.#batchLines = 0;
-    if (this.#readerGone || this.sink.writableLength + batch.length > this.options.maxUnwrittenChars) {
-      this.#dropped += lines;
-      this.#droppedTotal += lines;
-      return;
+    if (this.#readerGone || this.#unwrittenChars + batch.length > this.options.maxUnwrittenChars)
+      return this.#drop(lines);
+    if (this.#droppedUnreported > 0) {
+      batch = `${droppedNotice(this.#droppedUnreported)}\n${batch}`;
+      this.#droppedUnreported = 0;
     }
-    if (this.#dropped > 0) {
-      batch = `${droppedLine(this.#dropped)}\n${batch}`;
-      this.#dropped = 0;
-    }
-    this.sink.write(batch);
+    const rest = this.#unwritten.length === 0 ? this.#writeSome(batch) : batch;
+    if (rest === null) return this.#drop(lines);
+    if (rest.length === 0) return;
+    this.#unwritten.push({ data: rest, lines, chars: batch.length });
+    this.#unwrittenChars += batch.length;
+    this.#scheduleRetry();
   }
 
-  /** At exit: the batch straight to the fd, unless earlier output still waits (it would jump the queue). */
-  flushSync(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const { fd } = this.sink;
-    if (this.#batch === '' || fd === undefined || this.#readerGone || this.sink.writableLength > 0) return;
-    const bytes = Buffer.from(this.#batch);
-    try {
-      // A non-blocking pipe may take part of it; go on while it takes anything.
-      for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
-    } catch {
-      // A full pipe (EAGAIN) or a closed one: the reader is gone or stalled, and nothing can wait now.
+  /** Writes waiting batches, oldest first, until the pipe is full again; true once none waits. */
+  #writeWaiting(): boolean {
+    while (this.#unwritten.length > 0) {
+      const oldest = this.#unwritten[0]!;
+      const rest = this.#readerGone ? null : this.#writeSome(oldest.data);
+      if (rest !== null && rest.length > 0) {
+        oldest.data = rest;
+        return false;
+      }
+      this.#unwritten.shift();
+      this.#unwrittenChars -= oldest.chars;
+      if (rest === null) this.#drop(oldest.lines);
     }
-    this.#batch = '';
-    this.#batchLines = 0;
+    for (const caughtUp of this.#onCaughtUp.splice(0)) caughtUp();
+    return true;
+  }
+
+  #scheduleRetry(): void {
+    if (this.#retryTimer !== undefined) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (!this.#writeWaiting()) this.#scheduleRetry();
+    }, this.options.retryIntervalMs);
+    this.#retryTimer.unref();
+  }
+
+  /**
+   * One write(2) of what the pipe takes now. Returns what is left (empty when all went; the bytes
+   * after a partial write, so a line cut there is finished later, never restarted), or null when the
+   * reader is gone.
+   */
+  #writeSome(data: string | Buffer): string | Buffer | null {
+    try {
+      const written = typeof data === 'string' ? writeSync(this.fd, data) : writeSync(this.fd, data);
+      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      if (written >= size) return NOTHING_LEFT;
+      return (typeof data === 'string' ? Buffer.from(data) : data).subarray(written);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return data;
+      this.#readerGone = true;
+      return null;
+    }
+  }
+
+  #drop(lines: number): void {
+    this.#droppedUnreported += lines;
+    this.#droppedTotal += lines;
+  }
+
+  /** At exit: everything waiting, retried while the reader takes it, for at most `exitWaitMs`. */
+  #writeAllBeforeExit(): void {
+    clearTimeout(this.#retryTimer);
+    // Lines were lost and nothing after them got through to say so: say it now.
+    this.#endBatch(true);
+    const giveUpAt = Date.now() + this.options.exitWaitMs;
+    while (!this.#writeWaiting() && Date.now() < giveUpAt) sleepMs(5);
   }
 }
 
+/** Blocks the thread: only at exit, where there is no event loop left to wait on. */
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** A line of the gateway's own shape, so log pipelines parse it like any other. */
-function droppedLine(count: number): string {
+function droppedNotice(count: number): string {
   return JSON.stringify({
     level: 40,
     time: Date.now(),
     service: 'kibo-auth-gateway',
     droppedLines: count,
-    msg: 'log lines dropped: stdout was not being read fast enough',
+    msg: 'log lines dropped: stdout was not being read fast enough, or not at all',
   });
 }

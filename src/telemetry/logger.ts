@@ -7,6 +7,7 @@
  * logger with fixed redaction paths (wildcard paths cost ~10 µs a line, as much as the rest of the
  * line), and lines leave in batches on an asynchronous destination, not one write(2) each.
  */
+import { fstatSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { LogWriter } from './log-writer.js';
 
@@ -74,14 +75,40 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       ...options,
       transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' } },
     });
-  // Batched, written on the main thread without ever waiting for the reader (log-writer.ts).
-  return pino(options, stdoutWriter());
+  return pino(options, stdoutDestination());
 }
 
-/** There is one stdout: every logger made for it shares one writer (one batch, one exit handler). */
-let sharedStdoutWriter: LogWriter | undefined;
-function stdoutWriter(): LogWriter {
-  return (sharedStdoutWriter ??= new LogWriter(process.stdout));
+/** There is one stdout: every logger made for it shares one destination (one batch, one exit flush). */
+let sharedStdoutDestination: DestinationStream | undefined;
+
+function stdoutDestination(): DestinationStream {
+  return (sharedStdoutDestination ??= stdoutIsPipeOrSocket() ? pipeWriter() : threadPoolWriter());
+}
+
+function stdoutIsPipeOrSocket(): boolean {
+  try {
+    const stat = fstatSync(1);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** Batched, written on the main thread without ever waiting for the reader (log-writer.ts). */
+function pipeWriter(): LogWriter {
+  // Creating Node's stdout stream is what makes fd 1 non-blocking on a pipe or socket; the writer
+  // relies on it. Writes through the stream (console.log) to a closed pipe are not worth a crash.
+  process.stdout.on('error', () => {});
+  return new LogWriter(1);
+}
+
+/**
+ * A terminal or a file: libuv's thread pool does the writes. On a terminal Node's own writes would
+ * block (a paused terminal would stop the gateway); a file never pushes back, so its writes cost
+ * nothing worth batching on the main thread for.
+ */
+function threadPoolWriter(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });
 }
 
 /** The logger for the one-line-per-request log: fixed redaction paths, as it runs on every request. */
