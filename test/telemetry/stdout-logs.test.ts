@@ -4,10 +4,13 @@
  * reader that goes away. Real processes and real pipes: the writer's behaviour is the kernel's and
  * libuv's, which nothing in-process can stand in for.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, spawnMain, startMain } from '../support/main-process.js';
@@ -22,10 +25,12 @@ const BEHIND_LINES = 3000;
 const SCRIPT = '/usr/bin/script';
 
 const children: ChildProcess[] = [];
+const fifos: string[] = [];
 /** Started in a process group of their own (`script` and the gateway under it): killed as a group. */
 const groups: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
+  for (const fifo of fifos.splice(0)) rmSync(dirname(fifo), { recursive: true, force: true });
   for (const group of groups.splice(0)) {
     try {
       process.kill(-group.pid!, 'SIGKILL');
@@ -35,13 +40,36 @@ afterEach(() => {
   }
 });
 
-function runFixture(...args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/telemetry/fixtures/stdout-logger.ts', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * What the fixture's stdout is: `socket`, Node's own choice for a child's stdio (a socketpair, as
+ * journald gives), or `pipe`, a FIFO (as container runtimes give). They differ where it matters
+ * here: how much they hold, and how a write that does not fit is cut.
+ */
+type StdoutKind = 'pipe' | 'socket';
+
+interface Fixture {
+  child: ChildProcess;
+  /** The read end of its stdout, read only once the test starts reading. */
+  stdout: Readable;
+}
+
+function runFixture(kind: StdoutKind, ...args: string[]): Fixture {
+  const command = [process.execPath, '--import', 'tsx', 'test/telemetry/fixtures/stdout-logger.ts', ...args] as const;
+  if (kind === 'socket') {
+    const child = spawn(command[0], command.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    return { child, stdout: child.stdout! };
+  }
+  const fifo = join(mkdtempSync(join(tmpdir(), 'stdout-logs-')), 'stdout');
+  fifos.push(fifo);
+  execFileSync('mkfifo', [fifo]);
+  // The read end first, non-blocking: opening the write end then does not wait for a reader.
+  const readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeEnd = openSync(fifo, constants.O_WRONLY);
+  const child = spawn(command[0], command.slice(1), { cwd: ROOT, stdio: ['ignore', writeEnd, 'pipe'] });
+  closeSync(writeEnd);
   children.push(child);
-  return child;
+  return { child, stdout: new Socket({ fd: readEnd, readable: true, writable: false }) };
 }
 
 function collect(stream: NodeJS.ReadableStream): () => string {
@@ -73,29 +101,32 @@ async function sendQueries(url: string, requests: number, concurrency = 20): Pro
 
 describe('log lines on stdout', () => {
   it.each(['exit', 'throw'])('are written when the process ends at once (%s) right after logging', async (mode) => {
-    const child = runFixture(mode);
-    const output = collect(child.stdout!);
+    const { child, stdout } = runFixture('socket', mode);
+    const output = collect(stdout);
     const [code] = await once(child, 'exit');
     expect(code).not.toBe(0);
     expect(output()).toContain('"msg":"last words"');
   });
 
-  it('are written, whole and in order, when the process exits while its reader is behind', async () => {
-    const child = runFixture('exit-behind', String(BEHIND_LINES));
-    // Not reading yet: the pipe fills, and the process exits with most of its lines still unwritten.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const output = collect(child.stdout!);
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(3);
-    const lines = output()
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { msg: string; line?: number });
-    expect(lines.filter((line) => line.msg === 'behind').map((line) => line.line)).toEqual(
-      Array.from({ length: BEHIND_LINES }, (_, index) => index),
-    );
-    expect(lines.at(-1)?.msg).toBe('last words');
-  });
+  it.each(['pipe', 'socket'] as const)(
+    'are written, whole and in order, when the process exits while the reader of its %s is behind',
+    async (kind) => {
+      const { child, stdout } = runFixture(kind, 'exit-behind', String(BEHIND_LINES));
+      // Not reading yet: the pipe fills, and the process exits with most of its lines still unwritten.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const output = collect(stdout);
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(3);
+      const lines = output()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { msg: string; line?: number });
+      expect(lines.filter((line) => line.msg === 'behind').map((line) => line.line)).toEqual(
+        Array.from({ length: BEHIND_LINES }, (_, index) => index),
+      );
+      expect(lines.at(-1)?.msg).toBe('last words');
+    },
+  );
 
   it('survive the gateway failing to start after its first line', async () => {
     const blocker = createServer().listen(0);
@@ -114,29 +145,32 @@ describe('log lines on stdout', () => {
     }
   });
 
-  it('wait behind a reader that stopped reading only up to a bound, the rest counted and reported', async () => {
-    const child = runFixture('flood', String(FLOOD_LINES), String(FLOOD_BOUND_CHARS));
-    const report = collect(child.stderr!);
-    await waitFor(() => report().includes('\n'), 20_000);
-    const { mostWaiting, droppedLines } = JSON.parse(report()) as { mostWaiting: number; droppedLines: number };
-    // The flood is ~3 MB; what waited in memory stayed within the bound.
-    expect(mostWaiting).toBeLessThanOrEqual(FLOOD_BOUND_CHARS);
-    expect(mostWaiting).toBeGreaterThan(FLOOD_BOUND_CHARS / 2);
-    expect(droppedLines).toBeGreaterThan(0);
+  it.each(['pipe', 'socket'] as const)(
+    'wait behind a reader of their %s that stopped reading only up to a bound, the rest counted and reported',
+    async (kind) => {
+      const { child, stdout } = runFixture(kind, 'flood', String(FLOOD_LINES), String(FLOOD_BOUND_CHARS));
+      const report = collect(child.stderr!);
+      await waitFor(() => report().includes('\n'), 20_000);
+      const { mostWaiting, droppedLines } = JSON.parse(report()) as { mostWaiting: number; droppedLines: number };
+      // The flood is ~3 MB; what waited in memory stayed within the bound.
+      expect(mostWaiting).toBeLessThanOrEqual(FLOOD_BOUND_CHARS);
+      expect(mostWaiting).toBeGreaterThan(FLOOD_BOUND_CHARS / 2);
+      expect(droppedLines).toBeGreaterThan(0);
 
-    // Now read: every line is either delivered or counted as dropped, and the count is said in a line.
-    const output = collect(child.stdout!);
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-    const lines = output()
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { msg: string; droppedLines?: number });
-    const delivered = lines.filter((line) => line.msg === 'flood').length;
-    expect(delivered + droppedLines).toBe(FLOOD_LINES);
-    expect(lines).toContainEqual(expect.objectContaining({ droppedLines, level: 40 }));
-    expect(lines.at(-1)?.msg).toBe('after the flood');
-  });
+      // Now read: every line is either delivered or counted as dropped, and the count is said in a line.
+      const output = collect(stdout);
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      const lines = output()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { msg: string; droppedLines?: number });
+      const delivered = lines.filter((line) => line.msg === 'flood').length;
+      expect(delivered + droppedLines).toBe(FLOOD_LINES);
+      expect(lines).toContainEqual(expect.objectContaining({ droppedLines, level: 40 }));
+      expect(lines.at(-1)?.msg).toBe('after the flood');
+    },
+  );
 
   it('never hold the gateway up: it serves, and exits on SIGTERM, while nothing reads its stdout and stderr', async () => {
     // One pipe for both, as `2>&1` gives: what one stream does to the pipe's flags, the other sees.
