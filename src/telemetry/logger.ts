@@ -96,9 +96,9 @@ function stdoutIsPipeOrSocket(): boolean {
 
 /** Batched, written on the main thread without ever waiting for the reader (log-writer.ts). */
 function pipeWriter(): LogWriter {
-  // Creating Node's stdout stream is what makes fd 1 non-blocking on a pipe or socket; the writer
-  // relies on it. Writes through the stream (console.log) to a closed pipe are not worth a crash.
-  process.stdout.on('error', () => {});
+  // Creating Node's stdout stream is what makes fd 1 non-blocking on a pipe or socket (libuv opens
+  // it so); the writer relies on that, and writes to fd 1 itself.
+  void process.stdout;
   return new LogWriter(1);
 }
 
