@@ -1,18 +1,19 @@
 /**
- * Where the gateway's log lines go when stdout is a pipe or a socket (a container runtime, a log
- * shipper, `| tee`): batches written with write(2) on the main thread, never waiting for the reader.
+ * Where the gateway's log lines go when stdout is a pipe (a container runtime, a log shipper,
+ * `| tee`): batches written with write(2) on the main thread, never waiting for the reader.
  *
  * Why not pino's destinations: the asynchronous one hands every batch to libuv's thread pool (a
  * wake-up and a context switch each, ~100 µs of main-thread time per batch in a profile); the
  * synchronous one stops the whole process — `/health`, SIGTERM handling — whenever the reader stops
- * reading, and loses its buffer on `process.exit`. Here fd 1 is non-blocking (Node makes it so once
- * `process.stdout` exists on a pipe or socket), so a write takes what the pipe has room for and
+ * reading, and loses its buffer on `process.exit`. Here the writer has the pipe open on a descriptor
+ * of its own, non-blocking (`openPipeOfStdout`), so a write takes what the pipe has room for and
  * returns at once; what it could not take waits in this writer's own queue and is retried on a timer.
  * What waits is bounded: past `maxUnwrittenChars` whole batches are dropped and counted, and the next
  * batch that gets through starts with a line saying how many. At exit the writer keeps trying for up
- * to `exitWaitMs`, so a crash behind a slow reader still leaves its last lines, whole.
+ * to `exitWaitMs`, the newest lines first in line after the one being written, so a crash behind a
+ * slow reader still leaves its last lines, whole.
  */
-import { writeSync } from 'node:fs';
+import { constants, fstatSync, openSync, writeSync } from 'node:fs';
 
 export interface LogWriterOptions {
   /** A batch is written once it holds this many characters… */
@@ -24,10 +25,17 @@ export interface LogWriterOptions {
    * lost lines are better than a gateway that grows until it is killed.
    */
   maxUnwrittenChars: number;
-  /** How often a full pipe is tried again. */
+  /** How soon a full pipe is tried again; each try that finds it still full waits twice as long… */
   retryIntervalMs: number;
+  /** …up to this: a reader stalled for long costs a write(2) this often, not 50 a second. */
+  maxRetryIntervalMs: number;
   /** How long the process may linger at exit for a reader that is slow, not gone. */
   exitWaitMs: number;
+  /**
+   * At exit, what waits beyond this (oldest first, after the batch being written) is dropped: a slow
+   * reader gets the lines that tell why the process ended, not the backlog before them.
+   */
+  exitKeepChars: number;
 }
 
 export const DEFAULT_LOG_WRITER_OPTIONS: LogWriterOptions = {
@@ -39,8 +47,28 @@ export const DEFAULT_LOG_WRITER_OPTIONS: LogWriterOptions = {
   flushIntervalMs: 1000,
   maxUnwrittenChars: 4 * 1024 * 1024,
   retryIntervalMs: 20,
+  maxRetryIntervalMs: 320,
   exitWaitMs: 1000,
+  // What a pipe holds.
+  exitKeepChars: 64 * 1024,
 };
+
+/**
+ * A descriptor of its own for the pipe on fd 1, non-blocking; undefined when fd 1 is not a pipe. Not
+ * fd 1 itself: non-blocking is a flag of the open pipe, shared with every process that inherited it,
+ * and any of them may clear it again (Node itself restores stdout's flags when it exits), after which
+ * a full pipe would stop this process's main thread. Opening the pipe anew gives this process its own
+ * flags, and leaves fd 1's as they were.
+ */
+export function openPipeOfStdout(): number | undefined {
+  try {
+    if (!fstatSync(1).isFIFO()) return undefined;
+    return openSync('/proc/self/fd/1', constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    // No /proc, or a pipe nobody reads (ENXIO): the caller writes another way.
+    return undefined;
+  }
+}
 
 /** A batch the pipe has not (wholly) taken yet. */
 interface Unwritten {
@@ -60,6 +88,9 @@ export class LogWriter {
   readonly #unwritten: Unwritten[] = [];
   #unwrittenChars = 0;
   #retryTimer: NodeJS.Timeout | undefined;
+  #retryDelayMs: number;
+  /** After the writer's exit handler: lines logged now (by later exit handlers) are written at once. */
+  #exiting = false;
   /** Lines dropped since the last notice, and in all. */
   #droppedUnreported = 0;
   #droppedTotal = 0;
@@ -71,6 +102,7 @@ export class LogWriter {
     private readonly fd: number,
     private readonly options: LogWriterOptions = DEFAULT_LOG_WRITER_OPTIONS,
   ) {
+    this.#retryDelayMs = options.retryIntervalMs;
     // A crash is when the last lines matter most: process.exit, an uncaught throw.
     process.once('exit', () => this.#writeAllBeforeExit());
   }
@@ -89,6 +121,7 @@ export class LogWriter {
   write(line: string): void {
     this.#batch += line;
     this.#batchLines += 1;
+    if (this.#exiting) return this.#writeAllBeforeExit();
     if (this.#batch.length >= this.options.batchChars) this.#endBatch();
     else if (this.#batchTimer === undefined) {
       this.#batchTimer = setTimeout(() => this.#endBatch(), this.options.flushIntervalMs);
@@ -139,6 +172,7 @@ export class LogWriter {
         oldest.data = rest;
         return false;
       }
+      this.#retryDelayMs = this.options.retryIntervalMs;
       this.#unwritten.shift();
       this.#unwrittenChars -= oldest.chars;
       if (rest === null) this.#drop(oldest.lines);
@@ -151,8 +185,10 @@ export class LogWriter {
     if (this.#retryTimer !== undefined) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      if (!this.#writeWaiting()) this.#scheduleRetry();
-    }, this.options.retryIntervalMs);
+      if (this.#writeWaiting()) return;
+      this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, this.options.maxRetryIntervalMs);
+      this.#scheduleRetry();
+    }, this.#retryDelayMs);
     this.#retryTimer.unref();
   }
 
@@ -179,13 +215,52 @@ export class LogWriter {
     this.#droppedTotal += lines;
   }
 
-  /** At exit: everything waiting, retried while the reader takes it, for at most `exitWaitMs`. */
+  /** At exit: what waits, retried while the reader takes it, for at most `exitWaitMs`. */
   #writeAllBeforeExit(): void {
+    this.#exiting = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    this.#enqueueBatch();
+    this.#keepNewest();
     // Lines were lost and nothing after them got through to say so: say it now.
     this.#endBatch(true);
     const giveUpAt = Date.now() + this.options.exitWaitMs;
     while (!this.#writeWaiting() && Date.now() < giveUpAt) sleepMs(5);
+    // Whatever is still waiting is lost with the process; count it, for anything still reading it.
+    for (const lost of this.#unwritten.splice(0)) this.#drop(lost.lines);
+    this.#unwrittenChars = 0;
+  }
+
+  /** The batch into the queue, unwritten, so that `keepNewest` weighs it with the rest. */
+  #enqueueBatch(): void {
+    if (this.#batch === '' || this.#unwritten.length === 0) return this.#endBatch();
+    this.#unwritten.push({ data: this.#batch, lines: this.#batchLines, chars: this.#batch.length });
+    this.#unwrittenChars += this.#batch.length;
+    this.#batch = '';
+    this.#batchLines = 0;
+  }
+
+  /**
+   * Drops the oldest waiting batches beyond `exitKeepChars`, all but the first (which a write may
+   * have cut mid-line: the reader must get the rest of that line), and puts the notice of what was
+   * dropped in their place.
+   */
+  #keepNewest(): void {
+    const waiting = this.#unwritten;
+    let firstKept = waiting.length;
+    let kept = 0;
+    while (firstKept > 1 && kept + waiting[firstKept - 1]!.chars <= this.options.exitKeepChars)
+      kept += waiting[--firstKept]!.chars;
+    for (const dropped of waiting.splice(1, firstKept - 1)) {
+      this.#unwrittenChars -= dropped.chars;
+      this.#drop(dropped.lines);
+    }
+    if (this.#droppedUnreported === 0 || waiting.length === 0) return;
+    const notice = `${droppedNotice(this.#droppedUnreported)}\n`;
+    this.#droppedUnreported = 0;
+    waiting.splice(1, 0, { data: notice, lines: 0, chars: notice.length });
+    this.#unwrittenChars += notice.length;
   }
 }
 

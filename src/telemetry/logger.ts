@@ -7,9 +7,8 @@
  * logger with fixed redaction paths (wildcard paths cost ~10 µs a line, as much as the rest of the
  * line), and lines leave in batches on an asynchronous destination, not one write(2) each.
  */
-import { fstatSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { LogWriter } from './log-writer.js';
+import { LogWriter, openPipeOfStdout } from './log-writer.js';
 
 /** Every key a credential could travel under, at the top level or one level down. */
 export const REDACTED_PATHS = [
@@ -82,30 +81,17 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 let sharedStdoutDestination: DestinationStream | undefined;
 
 function stdoutDestination(): DestinationStream {
-  return (sharedStdoutDestination ??= stdoutIsPipeOrSocket() ? pipeWriter() : threadPoolWriter());
-}
-
-function stdoutIsPipeOrSocket(): boolean {
-  try {
-    const stat = fstatSync(1);
-    return stat.isFIFO() || stat.isSocket();
-  } catch {
-    return false;
-  }
-}
-
-/** Batched, written on the main thread without ever waiting for the reader (log-writer.ts). */
-function pipeWriter(): LogWriter {
-  // Creating Node's stdout stream is what makes fd 1 non-blocking on a pipe or socket (libuv opens
-  // it so); the writer relies on that, and writes to fd 1 itself.
-  void process.stdout;
-  return new LogWriter(1);
+  if (sharedStdoutDestination) return sharedStdoutDestination;
+  const pipe = openPipeOfStdout();
+  // On a pipe: batched, written on the main thread without ever waiting for the reader (log-writer.ts).
+  sharedStdoutDestination = pipe === undefined ? threadPoolWriter() : new LogWriter(pipe);
+  return sharedStdoutDestination;
 }
 
 /**
- * A terminal or a file: libuv's thread pool does the writes. On a terminal Node's own writes would
- * block (a paused terminal would stop the gateway); a file never pushes back, so its writes cost
- * nothing worth batching on the main thread for.
+ * Anything but a pipe — a terminal, a file, a socket (journald's) — gets libuv's thread pool to do
+ * the writes: those cannot be given a non-blocking descriptor of their own, and a blocking write on
+ * the main thread would stop the gateway whenever the reader does.
  */
 function threadPoolWriter(): DestinationStream {
   return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, spawnMain, startMain } from '../support/main-process.js';
+import { ROOT, spawnMain } from '../support/main-process.js';
 import { DEMO_HEADERS } from '../support/stack.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -41,22 +41,28 @@ afterEach(() => {
 });
 
 /**
- * What the fixture's stdout is: `socket`, Node's own choice for a child's stdio (a socketpair, as
- * journald gives), or `pipe`, a FIFO (as container runtimes give). They differ where it matters
- * here: how much they hold, and how a write that does not fit is cut.
+ * What a child's stdout is: `pipe`, a FIFO (what container runtimes give, and where the gateway writes
+ * batches itself, log-writer.ts), or `socket`, Node's own choice for a child's stdio (a socketpair, as
+ * journald gives; the gateway hands writes to the thread pool there).
  */
 type StdoutKind = 'pipe' | 'socket';
 
-interface Fixture {
+interface Spawned {
   child: ChildProcess;
-  /** The read end of its stdout, read only once the test starts reading. */
+  /** The read end of its stdout: nothing is read until the test reads. */
   stdout: Readable;
 }
 
-function runFixture(kind: StdoutKind, ...args: string[]): Fixture {
-  const command = [process.execPath, '--import', 'tsx', 'test/telemetry/fixtures/stdout-logger.ts', ...args] as const;
+/** `command` with its stdout (and with `stderrToo`, its stderr: `2>&1`) on a `kind`. */
+function spawnWithStdout(
+  kind: StdoutKind,
+  command: readonly string[],
+  options: { env?: Record<string, string>; stderrToo?: boolean } = {},
+): Spawned {
+  const [file, ...args] = command as [string, ...string[]];
+  const env = { ...process.env, ...options.env };
   if (kind === 'socket') {
-    const child = spawn(command[0], command.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     return { child, stdout: child.stdout! };
   }
@@ -66,16 +72,60 @@ function runFixture(kind: StdoutKind, ...args: string[]): Fixture {
   // The read end first, non-blocking: opening the write end then does not wait for a reader.
   const readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const writeEnd = openSync(fifo, constants.O_WRONLY);
-  const child = spawn(command[0], command.slice(1), { cwd: ROOT, stdio: ['ignore', writeEnd, 'pipe'] });
+  const child = spawn(file, args, {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', writeEnd, options.stderrToo ? writeEnd : 'pipe'],
+  });
   closeSync(writeEnd);
   children.push(child);
   return { child, stdout: new Socket({ fd: readEnd, readable: true, writable: false }) };
 }
 
+function runFixture(kind: StdoutKind, ...args: string[]): Spawned {
+  return spawnWithStdout(kind, [
+    process.execPath,
+    '--import',
+    'tsx',
+    'test/telemetry/fixtures/stdout-logger.ts',
+    ...args,
+  ]);
+}
+
+/** The gateway (`npm start`) on a FIFO, and its address once it has said it. */
+async function startGatewayOnPipe(env: Record<string, string>, stderrToo = false): Promise<Spawned & { url: string }> {
+  const spawned = spawnWithStdout('pipe', [process.execPath, '--import', 'tsx', 'src/main.ts'], {
+    env: { PORT: '0', LOG_LEVEL: 'info', ...env },
+    stderrToo,
+  });
+  let output = '';
+  const read = (chunk: Buffer) => (output += chunk);
+  spawned.stdout.on('data', read);
+  await waitFor(() => ANNOUNCED.test(output), 20_000);
+  spawned.stdout.off('data', read);
+  spawned.stdout.pause();
+  return { ...spawned, url: `http://127.0.0.1:${ANNOUNCED.exec(output)![1]}` };
+}
+
+const ANNOUNCED = /GraphiQL is at http:\/\/localhost:(\d+)/;
+
 function collect(stream: NodeJS.ReadableStream): () => string {
   let text = '';
   stream.on('data', (chunk) => (text += chunk));
   return () => text;
+}
+
+/** The `exit-behind` fixture's output: the numbers of its lines that arrived, the count of those said dropped. */
+function readBehind(output: string): { numbers: number[]; noticed: number; lastMessages: string[] } {
+  const lines = output
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { msg: string; line?: number; droppedLines?: number });
+  return {
+    numbers: lines.filter((line) => line.msg === 'behind').map((line) => line.line!),
+    noticed: lines.reduce((sum, line) => sum + (line.droppedLines ?? 0), 0),
+    lastMessages: lines.slice(-2).map((line) => line.msg),
+  };
 }
 
 /** `requests` typename queries, `concurrency` at a time; resolves with the statuses. */
@@ -117,16 +167,43 @@ describe('log lines on stdout', () => {
       const output = collect(stdout);
       const [code] = await once(child, 'exit');
       expect(code).toBe(3);
-      const lines = output()
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as { msg: string; line?: number });
-      expect(lines.filter((line) => line.msg === 'behind').map((line) => line.line)).toEqual(
-        Array.from({ length: BEHIND_LINES }, (_, index) => index),
-      );
-      expect(lines.at(-1)?.msg).toBe('last words');
+      const { numbers, noticed, lastMessages } = readBehind(output());
+      // Whole lines, in order; on a pipe the backlog beyond what the exit may wait for is dropped, and
+      // said so (the newest lines go first), so every line arrived or was counted.
+      expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+      expect(numbers.length + noticed).toBe(BEHIND_LINES);
+      // On a pipe even a line logged by a later exit handler goes out; the thread pool's writer has
+      // flushed for good by then.
+      expect(lastMessages).toEqual(kind === 'pipe' ? ['last words', 'said on the way out'] : ['behind', 'last words']);
     },
   );
+
+  it('at exit behind a slow reader, go newest first: the last lines arrive, the backlog before them is counted', async () => {
+    const { child, stdout } = runFixture('pipe', 'exit-behind', String(FLOOD_LINES));
+    // A reader taking ~650 KB/s: the ~3 MB waiting cannot all go in the second the process may linger.
+    let output = '';
+    const slowly = setInterval(() => {
+      const chunk = stdout.read(16_384) ?? stdout.read();
+      if (chunk) output += chunk;
+    }, 25);
+    try {
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(3);
+      await new Promise((resolve) =>
+        stdout
+          .once('end', resolve)
+          .resume()
+          .on('data', (chunk) => (output += chunk)),
+      );
+    } finally {
+      clearInterval(slowly);
+    }
+    const { numbers, noticed, lastMessages } = readBehind(output);
+    expect(noticed).toBeGreaterThan(0);
+    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+    expect(numbers.length + noticed).toBe(FLOOD_LINES);
+    expect(lastMessages).toEqual(['last words', 'said on the way out']);
+  });
 
   it('survive the gateway failing to start after its first line', async () => {
     const blocker = createServer().listen(0);
@@ -145,50 +222,33 @@ describe('log lines on stdout', () => {
     }
   });
 
-  it.each(['pipe', 'socket'] as const)(
-    'wait behind a reader of their %s that stopped reading only up to a bound, the rest counted and reported',
-    async (kind) => {
-      const { child, stdout } = runFixture(kind, 'flood', String(FLOOD_LINES), String(FLOOD_BOUND_CHARS));
-      const report = collect(child.stderr!);
-      await waitFor(() => report().includes('\n'), 20_000);
-      const { mostWaiting, droppedLines } = JSON.parse(report()) as { mostWaiting: number; droppedLines: number };
-      // The flood is ~3 MB; what waited in memory stayed within the bound.
-      expect(mostWaiting).toBeLessThanOrEqual(FLOOD_BOUND_CHARS);
-      expect(mostWaiting).toBeGreaterThan(FLOOD_BOUND_CHARS / 2);
-      expect(droppedLines).toBeGreaterThan(0);
+  it('wait behind a reader of their pipe that stopped reading only up to a bound, the rest counted and reported', async () => {
+    const { child, stdout } = runFixture('pipe', 'flood', String(FLOOD_LINES), String(FLOOD_BOUND_CHARS));
+    const report = collect(child.stderr!);
+    await waitFor(() => report().includes('\n'), 20_000);
+    const { mostWaiting, droppedLines } = JSON.parse(report()) as { mostWaiting: number; droppedLines: number };
+    // The flood is ~3 MB; what waited in memory stayed within the bound.
+    expect(mostWaiting).toBeLessThanOrEqual(FLOOD_BOUND_CHARS);
+    expect(mostWaiting).toBeGreaterThan(FLOOD_BOUND_CHARS / 2);
+    expect(droppedLines).toBeGreaterThan(0);
 
-      // Now read: every line is either delivered or counted as dropped, and the count is said in a line.
-      const output = collect(stdout);
-      const [code] = await once(child, 'exit');
-      expect(code).toBe(0);
-      const lines = output()
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as { msg: string; droppedLines?: number });
-      const delivered = lines.filter((line) => line.msg === 'flood').length;
-      expect(delivered + droppedLines).toBe(FLOOD_LINES);
-      expect(lines).toContainEqual(expect.objectContaining({ droppedLines, level: 40 }));
-      expect(lines.at(-1)?.msg).toBe('after the flood');
-    },
-  );
+    // Now read: every line is either delivered or counted as dropped, and the count is said in a line.
+    const output = collect(stdout);
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    const lines = output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; droppedLines?: number });
+    const delivered = lines.filter((line) => line.msg === 'flood').length;
+    expect(delivered + droppedLines).toBe(FLOOD_LINES);
+    expect(lines).toContainEqual(expect.objectContaining({ droppedLines, level: 40 }));
+    expect(lines.at(-1)?.msg).toBe('after the flood');
+  });
 
   it('never hold the gateway up: it serves, and exits on SIGTERM, while nothing reads its stdout and stderr', async () => {
-    // One pipe for both, as `2>&1` gives: what one stream does to the pipe's flags, the other sees.
-    const child = spawn('/bin/sh', ['-c', 'exec "$0" --import tsx src/main.ts 2>&1', process.execPath], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    children.push(child);
-    let output = '';
-    const read = (chunk: Buffer) => (output += chunk);
-    child.stdout!.on('data', read);
-    await waitFor(() => /GraphiQL is at http:\/\/localhost:\d+/.test(output), 20_000);
-    const url = `http://127.0.0.1:${/GraphiQL is at http:\/\/localhost:(\d+)/.exec(output)![1]}`;
-
-    // Stop reading: the pipe (64 KiB) and the stream's buffer fill, and then every write would wait.
-    child.stdout!.off('data', read);
-    child.stdout!.pause();
+    // One pipe for both, as `2>&1` gives. The reader stops after the start-up lines: the pipe fills.
+    const { child, url } = await startGatewayOnPipe({}, true);
     const statuses = await sendQueries(url, 3000);
     expect(statuses.every((status) => status === 200)).toBe(true);
     const health = await request(`${url}/health`, { headersTimeout: 2000 });
@@ -217,8 +277,8 @@ describe('log lines on stdout', () => {
     let output = '';
     const read = (chunk: Buffer) => (output += chunk);
     child.stdout!.on('data', read);
-    await waitFor(() => /GraphiQL is at http:\/\/localhost:\d+/.test(output), 20_000);
-    const url = `http://127.0.0.1:${/GraphiQL is at http:\/\/localhost:(\d+)/.exec(output)![1]}`;
+    await waitFor(() => ANNOUNCED.test(output), 20_000);
+    const url = `http://127.0.0.1:${ANNOUNCED.exec(output)![1]}`;
 
     // Stop reading: `script` blocks on its stdout, stops reading the terminal, and the terminal fills.
     child.stdout!.off('data', read);
@@ -231,8 +291,8 @@ describe('log lines on stdout', () => {
   });
 
   it('going nowhere (the reader closed the pipe) does not take the gateway down, and are counted', async () => {
-    const { child, url } = await startMain({ LOG_LEVEL: 'info' }, children);
-    child.stdout!.destroy();
+    const { child, stdout, url } = await startGatewayOnPipe({});
+    stdout.destroy();
     // Enough lines for several batches: the first write after the close meets EPIPE.
     expect((await sendQueries(url, 200)).every((status) => status === 200)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 1500));
