@@ -5,10 +5,12 @@
  * and the rolling restart behind nginx (rolling-restart.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { openStdoutPipe } from './stdout-pipe.js';
 
 /** A loopback port nothing listens on right now. */
 export async function freePort(): Promise<number> {
@@ -56,15 +58,18 @@ export interface NodeServer {
 
 export function startNodeServer(options: NodeServerOptions): NodeServer {
   const loader = options.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  // Stdout on a pipe, as a container runtime gives it (test/support/stdout-pipe.ts).
+  const stdout = openStdoutPipe();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, join(options.cwd, options.script)], {
     cwd: options.cwd,
     env: { ...process.env, NODE_ENV: 'production', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
+    stdio: ['ignore', stdout.writeEnd, 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
   });
+  closeSync(stdout.writeEnd);
   let output = '';
   child.stderr!.on('data', (chunk) => (output += chunk));
-  if (options.keepStdout) child.stdout!.on('data', (chunk) => (output += chunk));
-  else child.stdout!.resume();
+  if (options.keepStdout) stdout.reader.on('data', (chunk) => (output += chunk));
+  else stdout.reader.resume();
   const url = `http://127.0.0.1:${options.port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {

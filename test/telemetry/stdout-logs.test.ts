@@ -4,17 +4,16 @@
  * reader that goes away. Real processes and real pipes: the writer's behaviour is the kernel's and
  * libuv's, which nothing in-process can stand in for.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { closeSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, spawnMain } from '../support/main-process.js';
 import { DEMO_HEADERS } from '../support/stack.js';
+import { openStdoutPipe } from '../support/stdout-pipe.js';
 import { waitFor } from '../support/wait-for.js';
 
 const FLOOD_LINES = 20_000;
@@ -25,12 +24,10 @@ const BEHIND_LINES = 3000;
 const SCRIPT = '/usr/bin/script';
 
 const children: ChildProcess[] = [];
-const fifos: string[] = [];
 /** Started in a process group of their own (`script` and the gateway under it): killed as a group. */
 const groups: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
-  for (const fifo of fifos.splice(0)) rmSync(dirname(fifo), { recursive: true, force: true });
   for (const group of groups.splice(0)) {
     try {
       process.kill(-group.pid!, 'SIGKILL');
@@ -66,20 +63,15 @@ function spawnWithStdout(
     children.push(child);
     return { child, stdout: child.stdout! };
   }
-  const fifo = join(mkdtempSync(join(tmpdir(), 'stdout-logs-')), 'stdout');
-  fifos.push(fifo);
-  execFileSync('mkfifo', [fifo]);
-  // The read end first, non-blocking: opening the write end then does not wait for a reader.
-  const readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-  const writeEnd = openSync(fifo, constants.O_WRONLY);
+  const pipe = openStdoutPipe();
   const child = spawn(file, args, {
     cwd: ROOT,
     env,
-    stdio: ['ignore', writeEnd, options.stderrToo ? writeEnd : 'pipe'],
+    stdio: ['ignore', pipe.writeEnd, options.stderrToo ? pipe.writeEnd : 'pipe'],
   });
-  closeSync(writeEnd);
+  closeSync(pipe.writeEnd);
   children.push(child);
-  return { child, stdout: new Socket({ fd: readEnd, readable: true, writable: false }) };
+  return { child, stdout: pipe.reader };
 }
 
 function runFixture(kind: StdoutKind, ...args: string[]): Spawned {
