@@ -1,12 +1,13 @@
 /**
  * Where the gateway's log lines go when stdout is a pipe (a container runtime, a log shipper,
- * `| tee`): batches written with write(2) on the main thread, never waiting for the reader.
+ * `| tee`) or, in production, a terminal (`docker run -t`): batches written with write(2) on the main
+ * thread, never waiting for the reader.
  *
  * Why not pino's destinations: the asynchronous one hands every batch to libuv's thread pool (a
  * wake-up and a context switch each, ~100 µs of main-thread time per batch in a profile); the
  * synchronous one stops the whole process — `/health`, SIGTERM handling — whenever the reader stops
  * reading, and loses its buffer on `process.exit`. Here the writer has the pipe open on a descriptor
- * of its own, non-blocking (`openPipeOfStdout`), so a write takes what the pipe has room for and
+ * of its own, non-blocking (`openStdoutOfOwn`), so a write takes what the pipe has room for and
  * returns at once; what it could not take waits in this writer's own queue and is retried on a timer.
  * What waits is bounded: past `maxUnwrittenChars` whole batches are dropped and counted, and the next
  * batch that gets through starts with a line saying how many. At exit the writer keeps trying for up
@@ -14,6 +15,7 @@
  * slow reader still leaves its last lines, whole.
  */
 import { constants, fstatSync, openSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 
 export interface LogWriterOptions {
   /** A batch is written once it holds this many characters… */
@@ -54,15 +56,16 @@ export const DEFAULT_LOG_WRITER_OPTIONS: LogWriterOptions = {
 };
 
 /**
- * A descriptor of its own for the pipe on fd 1, non-blocking; undefined when fd 1 is not a pipe. Not
- * fd 1 itself: non-blocking is a flag of the open pipe, shared with every process that inherited it,
- * and any of them may clear it again (Node itself restores stdout's flags when it exits), after which
- * a full pipe would stop this process's main thread. Opening the pipe anew gives this process its own
- * flags, and leaves fd 1's as they were.
+ * A descriptor of its own for stdout when it is a pipe or a terminal, non-blocking; undefined for
+ * anything else. Not fd 1 itself: non-blocking is a flag of the open pipe or terminal, shared with
+ * every process that inherited it, and any of them may clear it again (Node itself restores stdout's
+ * flags when it exits; it keeps a terminal blocking throughout), after which a full pipe or a paused
+ * terminal would stop this process's main thread. Opening it anew gives this process its own flags,
+ * and leaves fd 1's as they were.
  */
-export function openPipeOfStdout(): number | undefined {
+export function openStdoutOfOwn(): number | undefined {
   try {
-    if (!fstatSync(1).isFIFO()) return undefined;
+    if (!fstatSync(1).isFIFO() && !isatty(1)) return undefined;
     return openSync('/proc/self/fd/1', constants.O_WRONLY | constants.O_NONBLOCK);
   } catch {
     // No /proc, or a pipe nobody reads (ENXIO): the caller writes another way.

@@ -8,7 +8,7 @@
  * line), and lines leave in batches on an asynchronous destination, not one write(2) each.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { LogWriter, openPipeOfStdout } from './log-writer.js';
+import { LogWriter, openStdoutOfOwn } from './log-writer.js';
 
 /** Every key a credential could travel under, at the top level or one level down. */
 export const REDACTED_PATHS = [
@@ -82,16 +82,16 @@ let sharedStdoutDestination: DestinationStream | undefined;
 
 function stdoutDestination(): DestinationStream {
   if (sharedStdoutDestination) return sharedStdoutDestination;
-  const pipe = openPipeOfStdout();
-  // On a pipe: batched, written on the main thread without ever waiting for the reader (log-writer.ts).
-  sharedStdoutDestination = pipe === undefined ? threadPoolWriter() : new LogWriter(pipe);
+  const own = openStdoutOfOwn();
+  // On a pipe or a terminal: batched, written on the main thread without ever waiting for the reader
+  // (log-writer.ts).
+  sharedStdoutDestination = own === undefined ? threadPoolWriter() : new LogWriter(own);
   return sharedStdoutDestination;
 }
 
 /**
- * Anything but a pipe — a terminal, a file, a socket (journald's) — gets libuv's thread pool to do
- * the writes: those cannot be given a non-blocking descriptor of their own, and a blocking write on
- * the main thread would stop the gateway whenever the reader does.
+ * A file or a socket (journald's) gets libuv's thread pool to do the writes: neither can be given a
+ * non-blocking descriptor of its own (a socket cannot be reopened; a file never pushes back).
  */
 function threadPoolWriter(): DestinationStream {
   return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 });

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
@@ -118,6 +118,48 @@ function readBehind(output: string): { numbers: number[]; noticed: number; lastM
     noticed: lines.reduce((sum, line) => sum + (line.droppedLines ?? 0), 0),
     lastMessages: lines.slice(-2).map((line) => line.msg),
   };
+}
+
+/** Every process below `pid`, read from /proc. */
+function descendants(pid: number): number[] {
+  const childrenOf = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = statFields(Number(entry))?.[1];
+    if (parent === undefined) continue;
+    childrenOf.set(Number(parent), [...(childrenOf.get(Number(parent)) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length > 0;) {
+    const next = childrenOf.get(queue.shift()!) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
+}
+
+/** The fields of /proc/<pid>/stat after the command name (state first, then the parent's pid). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Gone, or a zombie its parent has not reaped yet. */
+function hasExited(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === undefined || state === 'Z';
 }
 
 /** `requests` typename queries, `concurrency` at a time; resolves with the statuses. */
@@ -253,7 +295,7 @@ describe('log lines on stdout', () => {
     expect(code).toBe(0);
   });
 
-  it('on a terminal nobody reads, never hold the gateway up either', async (context) => {
+  it('on a terminal nobody reads, never hold the gateway up either: it serves, and exits on SIGTERM', async (context) => {
     if (!existsSync(SCRIPT)) {
       if (process.env.CI) throw new Error(`${SCRIPT} (util-linux) is missing`);
       return context.skip(`${SCRIPT} (util-linux) is not installed: no pseudo-terminal to run the gateway on`);
@@ -262,7 +304,7 @@ describe('log lines on stdout', () => {
     // block, so a terminal that stops being read must not be written from the main thread.
     const child = spawn(SCRIPT, ['-q', '-e', '-c', `"${process.execPath}" --import tsx src/main.ts`, '/dev/null'], {
       cwd: ROOT,
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' },
+      env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY_MS: '0' },
       stdio: ['pipe', 'pipe', 'ignore'],
       detached: true,
     });
@@ -281,6 +323,12 @@ describe('log lines on stdout', () => {
     const health = await request(`${url}/health`, { headersTimeout: 2000 });
     expect(health.statusCode).toBe(200);
     await health.body.dump();
+
+    // And SIGTERM still ends it (`script` itself is stuck writing to this test, so watch the gateway).
+    const gateway = descendants(child.pid!).find((pid) => commandOf(pid).includes('src/main.ts'));
+    expect(gateway).toBeDefined();
+    process.kill(gateway!, 'SIGTERM');
+    await waitFor(() => hasExited(gateway!), 15_000);
   });
 
   it('going nowhere (the reader closed the pipe) does not take the gateway down, and are counted', async () => {
