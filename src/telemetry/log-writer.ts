@@ -61,15 +61,26 @@ export const DEFAULT_LOG_WRITER_OPTIONS: LogWriterOptions = {
  * every process that inherited it, and any of them may clear it again (Node itself restores stdout's
  * flags when it exits; it keeps a terminal blocking throughout), after which a full pipe or a paused
  * terminal would stop this process's main thread. Opening it anew gives this process its own flags,
- * and leaves fd 1's as they were.
+ * and leaves fd 1's as they were. Where a pipe cannot be opened anew, fd 1 itself (below).
  */
 export function openStdoutOfOwn(): number | undefined {
+  let isPipe: boolean;
   try {
-    if (!fstatSync(1).isFIFO() && !isatty(1)) return undefined;
+    isPipe = fstatSync(1).isFIFO();
+    if (!isPipe && !isatty(1)) return undefined;
+  } catch {
+    return undefined;
+  }
+  try {
     return openSync('/proc/self/fd/1', constants.O_WRONLY | constants.O_NONBLOCK);
   } catch {
-    // No /proc, or a pipe nobody reads (ENXIO): the caller writes another way.
-    return undefined;
+    // No /proc, a pipe whose reader is gone (ENXIO), or one owned by another user (EACCES, as under
+    // `su-exec` or a root supervisor). A pipe is then written on fd 1 itself, made non-blocking by
+    // Node's stdout stream: open to a sibling clearing the flag, but never the thread pool's writer,
+    // whose exit flush waits forever on a pipe nobody reads. A terminal gets the thread pool's writer.
+    if (!isPipe) return undefined;
+    void process.stdout;
+    return 1;
   }
 }
 
@@ -94,6 +105,8 @@ export class LogWriter {
   #retryDelayMs: number;
   /** After the writer's exit handler: lines logged now (by later exit handlers) are written at once. */
   #exiting = false;
+  /** When waiting at exit ends, however many times exit handlers log: set on the first. */
+  #exitGivesUpAt = 0;
   /** Lines dropped since the last notice, and in all. */
   #droppedUnreported = 0;
   #droppedTotal = 0;
@@ -228,8 +241,8 @@ export class LogWriter {
     this.#keepNewest();
     // Lines were lost and nothing after them got through to say so: say it now.
     this.#endBatch(true);
-    const giveUpAt = Date.now() + this.options.exitWaitMs;
-    while (!this.#writeWaiting() && Date.now() < giveUpAt) sleepMs(5);
+    this.#exitGivesUpAt ||= Date.now() + this.options.exitWaitMs;
+    while (!this.#writeWaiting() && Date.now() < this.#exitGivesUpAt) sleepMs(5);
     // Whatever is still waiting is lost with the process; count it, for anything still reading it.
     for (const lost of this.#unwritten.splice(0)) this.#drop(lost.lines);
     this.#unwrittenChars = 0;

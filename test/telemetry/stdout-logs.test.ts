@@ -239,6 +239,31 @@ describe('log lines on stdout', () => {
     expect(lastMessages).toEqual(['last words', 'said on the way out']);
   });
 
+  it('hold exit up for one wait in all, however many exit handlers log behind a reader that reads nothing', async () => {
+    const { child } = runFixture('pipe', 'exit-stalled', String(BEHIND_LINES));
+    const report = collect(child.stderr!);
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(3);
+    const { exitMs } = JSON.parse(report().trim().split('\n').at(-1)!) as { exitMs: number };
+    // One wait of 1 s (DEFAULT_LOG_WRITER_OPTIONS.exitWaitMs), not one for each of the five lines.
+    expect(exitMs).toBeLessThan(2500);
+  });
+
+  it('end at once when the reader of their pipe left before the first line', async () => {
+    // A named pipe nobody reads cannot be opened anew (ENXIO): the writer falls back to fd 1 itself.
+    const pipe = openStdoutPipe();
+    pipe.reader.destroy();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/telemetry/fixtures/stdout-logger.ts', 'exit-behind', '100'],
+      { cwd: ROOT, stdio: ['ignore', pipe.writeEnd, 'pipe'] },
+    );
+    closeSync(pipe.writeEnd);
+    children.push(child);
+    await waitFor(() => child.exitCode !== null, 15_000);
+    expect(child.exitCode).toBe(3);
+  });
+
   it('survive the gateway failing to start after its first line', async () => {
     const blocker = createServer().listen(0);
     await once(blocker, 'listening');
