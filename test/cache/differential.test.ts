@@ -59,6 +59,7 @@ it(
   { timeout: 600_000 },
   async () => {
     let cachedCalls = 0;
+    let uncachedCalls = 0;
     await fc.assert(
       fc.asyncProperty(
         entitiesOperationArbitrary(schema, KEYS),
@@ -68,15 +69,21 @@ it(
           cached.resetRecords();
           const withCache = await cached.graphql(operation.query, { variables: operation.variables, headers });
           cachedCalls += cached.upstreamCalls.length;
+          uncached.resetRecords();
           const withoutCache = await uncached.graphql(operation.query, { variables: operation.variables, headers });
+          uncachedCalls += uncached.upstreamCalls.length;
           expect(withCache.body.errors, operation.query).toBeUndefined();
           expect(withCache.body, operation.query).toEqual(withoutCache.body);
         },
       ),
       { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }) },
     );
-    console.info(`entity differential: ${RUNS} operations, ${cachedCalls} Kibo calls with the cache on`);
-    // Not a vacuous comparison: most answers came from the cache.
-    expect(cachedCalls).toBeLessThan(RUNS / 2);
+    console.info(
+      `entity differential: ${RUNS} operations, ${cachedCalls} Kibo calls with the cache on, ${uncachedCalls} with it off`,
+    );
+    // Not a vacuous comparison: the cache answered much of what Kibo answered without it. Measured
+    // against the same operations' calls without the cache, not a fixed count: the random operations
+    // need 60–77 calls with the cache on in 150 runs, which a fixed bound of 75 turned into a flake.
+    expect(cachedCalls).toBeLessThan(uncachedCalls * 0.75);
   },
 );
