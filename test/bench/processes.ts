@@ -8,6 +8,7 @@ import { execFileSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort, startNodeServer } from '../support/node-process.js';
+import { procStatFields } from '../support/proc-stat.js';
 
 export { freePort };
 
@@ -119,9 +120,7 @@ function cpuMsIfAlive(pid: number): number {
 
 /** User + system CPU the process has used, in milliseconds. */
 export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may contain spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = procStatFields(pid);
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }

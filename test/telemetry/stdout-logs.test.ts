@@ -13,6 +13,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, spawnMain } from '../support/main-process.js';
 import { DEMO_HEADERS } from '../support/stack.js';
+import { procStatFields } from '../support/proc-stat.js';
 import { openStdoutPipe } from '../support/stdout-pipe.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -138,11 +139,10 @@ function descendants(pid: number): number[] {
   return found;
 }
 
-/** The fields of /proc/<pid>/stat after the command name (state first, then the parent's pid). */
+/** The fields of /proc/<pid>/stat after the command name, or undefined once the process is gone. */
 function statFields(pid: number): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return procStatFields(pid);
   } catch {
     return undefined;
   }
