@@ -5,8 +5,10 @@
  *
  * Cheap at `info`, where the gateway writes one line per request: that line goes through a child
  * logger with fixed redaction paths (wildcard paths cost ~10 µs a line, as much as the rest of the
- * line), and lines leave in batches on an asynchronous destination, not one write(2) each.
+ * line), and lines leave in batches, on a pipe written on the main thread without waiting for the
+ * reader (log-writer.ts).
  */
+import { isatty } from 'node:tty';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { LogWriter, openStdoutOfOwn } from './log-writer.js';
 
@@ -68,8 +70,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   };
   if (destination) return pino(options, destination);
   // A person at a terminal gets readable lines; pipes and log shippers get JSON. Redaction
-  // happens before either.
-  if (process.stdout.isTTY && process.env.NODE_ENV !== 'production')
+  // happens before either. Asked of the descriptor, not of process.stdout: creating that stream
+  // makes a piped fd 1 non-blocking for every process sharing it, which the writer leaves alone.
+  if (isatty(1) && process.env.NODE_ENV !== 'production')
     return pino({
       ...options,
       transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' } },
