@@ -31,6 +31,7 @@ import { createRequestContext, type GatewayContext, type RequestSettings } from 
 import { COOKIE_TICKET_PROPERTIES } from './requests/refresh-token-cookie.js';
 import { schema } from './schema/index.js';
 import type { Logger } from './telemetry/logger.js';
+import { noteKiboCorrelationIds } from './telemetry/request-notes.js';
 import {
   DEFAULT_MANIFEST_URL,
   loadTrustedDocuments,
@@ -119,6 +120,9 @@ export function createGatewayApp(options: YogaAppOptions): GatewayApp {
     maxRequestBodySize: false,
     // An array of operations would multiply Kibo calls past the per-request cap: not accepted.
     batching: false,
+    // Multipart bodies carry file uploads, which no field here takes: refused with a coded 415
+    // (plugins/use-client-safe-errors.ts) rather than parsed.
+    multipart: false,
     // GraphQL over HTTP names a persisted document with `documentId`; Yoga refuses unknown params.
     extraParamNames: trustedMode === 'off' ? [] : [DOCUMENT_ID_PARAM],
     // CORS is the plugin's below (answer-rules.ts), shared with the trusted documents' fast path.
@@ -142,7 +146,7 @@ export function createGatewayApp(options: YogaAppOptions): GatewayApp {
       (graphiqlPage ??= graphiqlAssets().then((assets) =>
         assets.page({ ...graphiqlOptions }, graphiqlOptions?.title ?? 'GraphiQL'),
       )),
-    context: ({ request }) => createRequestContext(settings, request),
+    context: notedContext(settings, options.logger),
     logging: yogaLogger(options.logger),
     // The request pipeline, in order: the trace around it all (when on), HTTP-level refusals, then
     // the document's shape, then what executing it would cost Kibo, then the answer's codes and
@@ -216,11 +220,30 @@ function validateOnce(yoga: GatewayYoga, trusted: TrustedDocuments): void {
   }
 }
 
-/** Yoga's own diagnostics, routed into the structured log. */
+/**
+ * The context factory: each request's context, and — when request lines are written at all — its Kibo
+ * calls' correlation ids noted for its line (the list fills as the calls complete; the line reads it
+ * when the response closes). Noted here rather than in a plugin's `onExecute`, which would add a hook
+ * to every execution.
+ */
+function notedContext(settings: RequestSettings, logger: Logger) {
+  const notesCalls = logger.isLevelEnabled('warn');
+  return ({ request, req }: { request: Request; req?: unknown }): GatewayContext => {
+    const context = createRequestContext(settings, request);
+    if (notesCalls && typeof req === 'object' && req !== null) noteKiboCorrelationIds(req, context.kiboCorrelationIds);
+    return context;
+  };
+}
+
+/**
+ * Yoga's own diagnostics, routed into the structured log. Yoga calls `debug` several times on every
+ * request: below the logger's level a call returns before it formats anything.
+ */
 function yogaLogger(logger: Logger) {
   const forward =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (...args: unknown[]) => {
+      if (!logger.isLevelEnabled(level)) return;
       const [first, ...rest] = args;
       if (first instanceof Error) logger[level]({ err: first }, rest.map(String).join(' ') || first.message);
       else logger[level](args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' '));

@@ -1,14 +1,14 @@
 /**
  * What the GraphQL pipeline adds to the request's log line. The line itself is written by the
  * listener when the response closes (`http/request-outcomes.ts`), so it tells what the client really
- * got; the listener cannot see GraphQL parameters, the trace or Kibo's answers, so this plugin notes,
- * for it: the operation name (capped), the trace and span ids (when tracing is on) and the
- * correlation ids of the request's Kibo calls. Never headers, variables or bodies.
+ * got; the listener cannot see GraphQL parameters or the trace, so this plugin notes, for it: the
+ * operation name (capped) and the trace and span ids (when tracing is on). Never headers, variables or
+ * bodies. (The correlation ids of the request's Kibo calls are noted by the context factory in
+ * `yoga.ts`, which makes the list they fill.)
  */
 import type { Plugin } from 'graphql-yoga';
-import type { GatewayContext } from '../requests/context.js';
 import type { Logger, TraceLogFields } from '../telemetry/logger.js';
-import { noteKiboCorrelationIds, noteOperationName, noteTrace } from '../telemetry/request-notes.js';
+import { noteOperationName, noteTrace } from '../telemetry/request-notes.js';
 
 export interface RequestLoggingOptions {
   /** Request lines go out at `warn` and above; below that level the plugin does nothing at all. */
@@ -26,11 +26,6 @@ export function useRequestLogging({ logger, traceFields }: RequestLoggingOptions
     onParams({ params, context }) {
       const nodeRequest = nodeRequestOf(context);
       if (nodeRequest) noteOperationName(nodeRequest, params.operationName);
-    },
-    onExecute({ args }) {
-      const context = args.contextValue as Partial<GatewayContext> & { req?: object };
-      // The list fills as the calls complete; the line reads it when the response closes.
-      if (context.req && context.kiboCorrelationIds) noteKiboCorrelationIds(context.req, context.kiboCorrelationIds);
     },
     ...(traceFields && {
       onResponse({ request, serverContext }) {

@@ -112,3 +112,33 @@ describe('GET and form parameters that are not JSON', () => {
     expect(JSON.parse(answer.body)).toEqual({ data: { gatewayVersion: expect.any(String) } });
   });
 });
+
+describe('bodies no parser here takes', () => {
+  const post = (contentType: string, body: string) =>
+    `POST /graphql HTTP/1.1\r\nHost: localhost\r\nx-graphql-yoga-csrf: 1\r\ncontent-type: ${contentType}\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+
+  async function expectUnsupported(text: string) {
+    const fourBefore = await statusClass('4xx');
+    const answer = await rawRequest(stack.gateway.port, text);
+    expect(answer.status, answer.text.slice(0, 400)).toBe(415);
+    const body = JSON.parse(answer.body) as { data?: unknown; errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0]!.extensions.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(body.data).toBeUndefined();
+    expect(await statusClass('4xx')).toBe(fourBefore + 1);
+  }
+
+  it('a multipart body (the file-upload format; no field here takes a file) gets a coded 415 and is not run', async () => {
+    // A well-formed GraphQL multipart request: with a multipart parser it would run.
+    const boundary = 'gateway-test-boundary';
+    const form =
+      `--${boundary}\r\ncontent-disposition: form-data; name="operations"\r\n\r\n` +
+      `${JSON.stringify({ query: '{ gatewayVersion }' })}\r\n` +
+      `--${boundary}\r\ncontent-disposition: form-data; name="map"\r\n\r\n{}\r\n--${boundary}--\r\n`;
+    await expectUnsupported(post(`multipart/form-data; boundary=${boundary}`, form));
+  });
+
+  it('a body of a type no parser takes gets a coded 415', async () => {
+    await expectUnsupported(post('application/xml', '<query>{ gatewayVersion }</query>'));
+  });
+});
