@@ -170,7 +170,8 @@ export function createGatewayApp(options: YogaAppOptions): GatewayApp {
       useAnswerBudget(),
       useInputErrorCodes(),
       useClientSafeErrors(),
-      useRefreshTokenCookie(),
+      // Only cookie mode queues cookies: without it the plugin's two hooks would run for nothing.
+      ...(options.refreshTokenCookie ? [useRefreshTokenCookie()] : []),
       useNoStore(),
       useRequestLogging({ logger: options.logger, traceFields: options.tracing?.traceFields }),
     ],
