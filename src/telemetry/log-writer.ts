@@ -84,16 +84,19 @@ export function openStdoutOfOwn(): number | undefined {
   }
 }
 
-/** A batch the pipe has not (wholly) taken yet. */
+/** A batch, or a notice of dropped lines, the pipe has not (wholly) taken yet. */
 interface Unwritten {
   /** What is left of it: a string until a write took part of it, then the bytes after that part. */
   data: string | Buffer;
   lines: number;
+  /** A notice: the dropped lines it reports (owed again if it never arrives whole). */
+  reported: number;
   /** Its size as counted against the bound (characters of the whole batch). */
   chars: number;
 }
 
 const NOTHING_LEFT = Buffer.alloc(0);
+const NEWLINE = 0x0a;
 
 export class LogWriter {
   #batch = '';
@@ -112,6 +115,13 @@ export class LogWriter {
   #droppedTotal = 0;
   /** The reader closed its end (EPIPE) or the fd failed: nothing written from now on arrives. */
   #readerGone = false;
+  /** The last write stopped inside a line: the pipe holds its start, and its rest comes next. */
+  #midLine = false;
+  /**
+   * That rest was dropped (exit gave up on the reader): the next write starts with a newline, so what
+   * follows is a line of its own, not glued onto the half line.
+   */
+  #cutLineOpen = false;
   readonly #onCaughtUp: Array<() => void> = [];
 
   constructor(
@@ -161,21 +171,32 @@ export class LogWriter {
     clearTimeout(this.#batchTimer);
     this.#batchTimer = undefined;
     if (this.#batch === '' && !(sayDropped && this.#droppedUnreported > 0)) return;
-    let batch = this.#batch;
+    const batch = this.#batch;
     const lines = this.#batchLines;
     this.#batch = '';
     this.#batchLines = 0;
     if (this.#readerGone || this.#unwrittenChars + batch.length > this.options.maxUnwrittenChars)
       return this.#drop(lines);
+    // The notice goes ahead of the batch, as an entry of its own, so losing it can be told apart.
     if (this.#droppedUnreported > 0) {
-      batch = `${droppedNotice(this.#droppedUnreported)}\n${batch}`;
+      const reported = this.#droppedUnreported;
       this.#droppedUnreported = 0;
+      this.#send({ data: `${droppedNotice(reported)}\n`, lines: 0, reported, chars: 0 });
     }
-    const rest = this.#unwritten.length === 0 ? this.#writeSome(batch) : batch;
-    if (rest === null) return this.#drop(lines);
-    if (rest.length === 0) return;
-    this.#unwritten.push({ data: rest, lines, chars: batch.length });
-    this.#unwrittenChars += batch.length;
+    if (batch !== '') this.#send({ data: batch, lines, reported: 0, chars: 0 });
+  }
+
+  /** Writes an entry now if nothing waits before it and the pipe has room; queues what is left of it. */
+  #send(entry: Unwritten): void {
+    entry.chars = entry.data.length;
+    if (this.#unwritten.length === 0) {
+      const rest = this.#writeSome(entry.data);
+      if (rest === null) return this.#dropUnwritten(entry);
+      if (rest.length === 0) return;
+      entry.data = rest;
+    }
+    this.#unwritten.push(entry);
+    this.#unwrittenChars += entry.chars;
     this.#scheduleRetry();
   }
 
@@ -191,7 +212,7 @@ export class LogWriter {
       this.#retryDelayMs = this.options.retryIntervalMs;
       this.#unwritten.shift();
       this.#unwrittenChars -= oldest.chars;
-      if (rest === null) this.#drop(oldest.lines);
+      if (rest === null) this.#dropUnwritten(oldest);
     }
     for (const caughtUp of this.#onCaughtUp.splice(0)) caughtUp();
     return true;
@@ -215,10 +236,19 @@ export class LogWriter {
    */
   #writeSome(data: string | Buffer): string | Buffer | null {
     try {
+      if (this.#cutLineOpen) {
+        writeSync(this.fd, '\n');
+        this.#cutLineOpen = false;
+      }
       const written = typeof data === 'string' ? writeSync(this.fd, data) : writeSync(this.fd, data);
       const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-      if (written >= size) return NOTHING_LEFT;
-      return (typeof data === 'string' ? Buffer.from(data) : data).subarray(written);
+      if (written >= size) {
+        this.#midLine = false;
+        return NOTHING_LEFT;
+      }
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      if (written > 0) this.#midLine = bytes[written - 1] !== NEWLINE;
+      return bytes.subarray(written);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return data;
       this.#readerGone = true;
@@ -229,6 +259,18 @@ export class LogWriter {
   #drop(lines: number): void {
     this.#droppedUnreported += lines;
     this.#droppedTotal += lines;
+  }
+
+  /**
+   * Gives up on an entry. Of a batch the pipe took part of, the lines lost are those whose newline had
+   * not gone yet — the one cut short among them — not the whole batch. A notice that never arrived
+   * whole is owed again, by the next one.
+   */
+  #dropUnwritten(entry: Unwritten): void {
+    this.#droppedUnreported += entry.reported;
+    if (typeof entry.data === 'string') return this.#drop(entry.lines);
+    if (this.#midLine) this.#cutLineOpen = true;
+    if (entry.reported === 0) this.#drop(countNewlines(entry.data));
   }
 
   /** At exit: what waits, retried while the reader takes it, for at most `exitWaitMs`. */
@@ -244,14 +286,14 @@ export class LogWriter {
     this.#exitGivesUpAt ||= Date.now() + this.options.exitWaitMs;
     while (!this.#writeWaiting() && Date.now() < this.#exitGivesUpAt) sleepMs(5);
     // Whatever is still waiting is lost with the process; count it, for anything still reading it.
-    for (const lost of this.#unwritten.splice(0)) this.#drop(lost.lines);
+    for (const lost of this.#unwritten.splice(0)) this.#dropUnwritten(lost);
     this.#unwrittenChars = 0;
   }
 
   /** The batch into the queue, unwritten, so that `keepNewest` weighs it with the rest. */
   #enqueueBatch(): void {
     if (this.#batch === '' || this.#unwritten.length === 0) return this.#endBatch();
-    this.#unwritten.push({ data: this.#batch, lines: this.#batchLines, chars: this.#batch.length });
+    this.#unwritten.push({ data: this.#batch, lines: this.#batchLines, reported: 0, chars: this.#batch.length });
     this.#unwrittenChars += this.#batch.length;
     this.#batch = '';
     this.#batchLines = 0;
@@ -270,14 +312,21 @@ export class LogWriter {
       kept += waiting[--firstKept]!.chars;
     for (const dropped of waiting.splice(1, firstKept - 1)) {
       this.#unwrittenChars -= dropped.chars;
-      this.#drop(dropped.lines);
+      this.#dropUnwritten(dropped);
     }
     if (this.#droppedUnreported === 0 || waiting.length === 0) return;
-    const notice = `${droppedNotice(this.#droppedUnreported)}\n`;
+    const reported = this.#droppedUnreported;
+    const notice = `${droppedNotice(reported)}\n`;
     this.#droppedUnreported = 0;
-    waiting.splice(1, 0, { data: notice, lines: 0, chars: notice.length });
+    waiting.splice(1, 0, { data: notice, lines: 0, reported, chars: notice.length });
     this.#unwrittenChars += notice.length;
   }
+}
+
+function countNewlines(bytes: Buffer): number {
+  let count = 0;
+  for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) count += 1;
+  return count;
 }
 
 /** Blocks the thread: only at exit, where there is no event loop left to wait on. */
