@@ -8,8 +8,9 @@
  * synchronous one stops the whole process — `/health`, SIGTERM handling — whenever the reader stops
  * reading, and loses its buffer on `process.exit`. Here the writer has the pipe open on a descriptor
  * of its own, non-blocking (`openStdoutOfOwn`), so a write takes what the pipe has room for and
- * returns at once; what it could not take waits in this writer's own queue and is retried on a timer.
- * What waits is bounded: past `maxUnwrittenChars` whole batches are dropped and counted, and the next
+ * returns at once; what it could not take waits in this writer's own queue and is retried on a timer,
+ * in pieces of whole lines the pipe takes whole or not at all, so stderr on the same pipe (`2>&1`)
+ * never lands inside a log line. What waits is bounded: past `maxUnwrittenChars` whole batches are dropped and counted, and the next
  * batch that gets through starts with a line saying how many. At exit the writer keeps trying for up
  * to `exitWaitMs`, the newest lines first in line after the one being written, so a crash behind a
  * slow reader still leaves its last lines, whole.
@@ -97,6 +98,14 @@ interface Unwritten {
 
 const NOTHING_LEFT = Buffer.alloc(0);
 const NEWLINE = 0x0a;
+/** What one write(2) to a pipe takes whole or not at all (POSIX PIPE_BUF; 4096 on Linux). */
+const WHOLE_OR_NOTHING_BYTES = 4096;
+/**
+ * For this long after the pipe last pushed back, new batches too go in whole-line pieces: a reader
+ * that keeps falling behind empties the queue now and then, and a large write into the nearly full
+ * pipe after that would cut a line again.
+ */
+const WHOLE_LINES_AFTER_PUSH_BACK_MS = 1000;
 
 export class LogWriter {
   #batch = '';
@@ -122,6 +131,8 @@ export class LogWriter {
    * follows is a line of its own, not glued onto the half line.
    */
   #cutLineOpen = false;
+  /** When a write last found the pipe full (or took only part of what it was given). */
+  #pushedBackAt = Number.NEGATIVE_INFINITY;
   readonly #onCaughtUp: Array<() => void> = [];
 
   constructor(
@@ -190,7 +201,10 @@ export class LogWriter {
   #send(entry: Unwritten): void {
     entry.chars = entry.data.length;
     if (this.#unwritten.length === 0) {
-      const rest = this.#writeSome(entry.data);
+      const rest =
+        Date.now() - this.#pushedBackAt < WHOLE_LINES_AFTER_PUSH_BACK_MS
+          ? this.#writeInWholeLines(entry.data)
+          : this.#writeSome(entry.data);
       if (rest === null) return this.#dropUnwritten(entry);
       if (rest.length === 0) return;
       entry.data = rest;
@@ -204,7 +218,7 @@ export class LogWriter {
   #writeWaiting(): boolean {
     while (this.#unwritten.length > 0) {
       const oldest = this.#unwritten[0]!;
-      const rest = this.#readerGone ? null : this.#writeSome(oldest.data);
+      const rest = this.#readerGone ? null : this.#writeInWholeLines(oldest.data);
       if (rest !== null && rest.length > 0) {
         oldest.data = rest;
         return false;
@@ -246,14 +260,36 @@ export class LogWriter {
         this.#midLine = false;
         return NOTHING_LEFT;
       }
+      this.#pushedBackAt = Date.now();
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
       if (written > 0) this.#midLine = bytes[written - 1] !== NEWLINE;
       return bytes.subarray(written);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return data;
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+        this.#pushedBackAt = Date.now();
+        return data;
+      }
       this.#readerGone = true;
       return null;
     }
+  }
+
+  /**
+   * What waits, written while the pipe pushes back: in pieces of whole lines the pipe takes whole or
+   * not at all, so another writer on the same pipe (stderr, under `2>&1`) lands between two lines, not
+   * inside one as it would in a line a larger write cut. The rest of a line already cut goes first, on
+   * its own; a line longer than a piece goes alone. Returns what is left, as `#writeSome` does.
+   */
+  #writeInWholeLines(data: string | Buffer): string | Buffer | null {
+    let bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    while (bytes.length > 0) {
+      const piece = bytes.subarray(0, wholeLinesEnd(bytes, this.#midLine));
+      const rest = this.#writeSome(piece);
+      if (rest === null) return null;
+      bytes = bytes.subarray(piece.length - rest.length);
+      if (rest.length > 0) return bytes;
+    }
+    return NOTHING_LEFT;
   }
 
   #drop(lines: number): void {
@@ -321,6 +357,16 @@ export class LogWriter {
     waiting.splice(1, 0, { data: notice, lines: 0, reported, chars: notice.length });
     this.#unwrittenChars += notice.length;
   }
+}
+
+/**
+ * Where the next piece of `bytes` ends: after the first line when it is the rest of a cut one or too
+ * long for a piece; else after the last whole line that fits one.
+ */
+function wholeLinesEnd(bytes: Buffer, restOfCutLine: boolean): number {
+  const firstLineEnd = bytes.indexOf(NEWLINE) + 1 || bytes.length;
+  if (restOfCutLine || firstLineEnd >= WHOLE_OR_NOTHING_BYTES) return firstLineEnd;
+  return bytes.lastIndexOf(NEWLINE, WHOLE_OR_NOTHING_BYTES - 1) + 1;
 }
 
 function countNewlines(bytes: Buffer): number {

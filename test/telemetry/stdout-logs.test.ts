@@ -279,6 +279,61 @@ describe('log lines on stdout', () => {
     expect(records.at(-1)?.msg).toBe('said after giving up');
   });
 
+  it.each([
+    // ~800 KB/s against a process writing as fast as it can: what waits is written while the pipe pushes back.
+    { reader: 'far behind throughout', pauseMs: 1, readEveryMs: 5, readBytes: 4096 },
+    // Everything at once every 150 ms against ~400 KB/s: the queue empties, and the next batch meets a
+    // pipe that is filling again.
+    { reader: 'catching up in bursts', pauseMs: 20, readEveryMs: 150, readBytes: undefined },
+  ])(
+    'share a pipe with stderr (2>&1) and a reader $reader without a stderr line landing inside a log line',
+    async ({ pauseMs, readEveryMs, readBytes }) => {
+      const { child, stdout } = spawnWithStdout(
+        'pipe',
+        [
+          process.execPath,
+          '--import',
+          'tsx',
+          'test/telemetry/fixtures/stdout-logger.ts',
+          'interleaved',
+          String(BEHIND_LINES),
+          String(pauseMs),
+        ],
+        { stderrToo: true },
+      );
+      let output = '';
+      const slowly = setInterval(() => {
+        for (let chunk = stdout.read(readBytes); chunk !== null; chunk = readBytes ? null : stdout.read())
+          output += chunk;
+      }, readEveryMs);
+      try {
+        const [code] = await once(child, 'exit');
+        expect(code).toBe(0);
+        await new Promise((resolve) =>
+          stdout
+            .once('end', resolve)
+            .resume()
+            .on('data', (chunk) => (output += chunk)),
+        );
+      } finally {
+        clearInterval(slowly);
+      }
+      const lines = output.split('\n').filter((line) => line !== '');
+      const isLogLine = (line: string) => {
+        try {
+          return (JSON.parse(line) as { msg?: string }).msg !== undefined;
+        } catch {
+          return false;
+        }
+      };
+      const torn = lines.filter((line) => !isLogLine(line) && !/^plain stderr line \d+$/.test(line));
+      expect(lines.filter((line) => line.startsWith('plain stderr line')).length).toBeGreaterThan(BEHIND_LINES / 20);
+      // The line a write cut when the pipe first pushed back may take a stderr line (its two halves then
+      // parse as nothing); no other line is cut.
+      expect(torn.length, torn.slice(0, 3).join('\n')).toBeLessThanOrEqual(2);
+    },
+  );
+
   it('end at once when the reader of their pipe left before the first line', async () => {
     // A named pipe nobody reads cannot be opened anew (ENXIO): the writer falls back to fd 1 itself.
     const pipe = openStdoutPipe();
