@@ -108,6 +108,35 @@ function collect(stream: NodeJS.ReadableStream): () => string {
   return () => text;
 }
 
+/**
+ * Reads a child's stdout slowly — `bytes` every `everyMs`, or all there is without `bytes` — until the
+ * child exits, then the rest: its exit code and everything it wrote.
+ */
+async function readSlowly(
+  child: ChildProcess,
+  stdout: Readable,
+  everyMs: number,
+  bytes?: number,
+): Promise<{ code: number | null; output: string }> {
+  let output = '';
+  const slowly = setInterval(() => {
+    if (bytes) output += stdout.read(bytes) ?? stdout.read() ?? '';
+    else for (let chunk = stdout.read(); chunk !== null; chunk = stdout.read()) output += chunk;
+  }, everyMs);
+  try {
+    const [code] = (await once(child, 'exit')) as [number | null];
+    await new Promise((resolve) =>
+      stdout
+        .once('end', resolve)
+        .resume()
+        .on('data', (chunk) => (output += chunk)),
+    );
+    return { code, output };
+  } finally {
+    clearInterval(slowly);
+  }
+}
+
 /** The `exit-behind` fixture's output: the numbers of its lines that arrived, the count of those said dropped. */
 function readBehind(output: string): { numbers: number[]; noticed: number; lastMessages: string[] } {
   const lines = output
@@ -215,23 +244,8 @@ describe('log lines on stdout', () => {
   it('at exit behind a slow reader, go newest first: the last lines arrive, the backlog before them is counted', async () => {
     const { child, stdout } = runFixture('pipe', 'exit-behind', String(FLOOD_LINES));
     // A reader taking ~650 KB/s: the ~3 MB waiting cannot all go in the second the process may linger.
-    let output = '';
-    const slowly = setInterval(() => {
-      const chunk = stdout.read(16_384) ?? stdout.read();
-      if (chunk) output += chunk;
-    }, 25);
-    try {
-      const [code] = await once(child, 'exit');
-      expect(code).toBe(3);
-      await new Promise((resolve) =>
-        stdout
-          .once('end', resolve)
-          .resume()
-          .on('data', (chunk) => (output += chunk)),
-      );
-    } finally {
-      clearInterval(slowly);
-    }
+    const { code, output } = await readSlowly(child, stdout, 25, 16_384);
+    expect(code).toBe(3);
     const { numbers, noticed, lastMessages } = readBehind(output);
     expect(noticed).toBeGreaterThan(0);
     expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
@@ -301,23 +315,8 @@ describe('log lines on stdout', () => {
         ],
         { stderrToo: true },
       );
-      let output = '';
-      const slowly = setInterval(() => {
-        for (let chunk = stdout.read(readBytes); chunk !== null; chunk = readBytes ? null : stdout.read())
-          output += chunk;
-      }, readEveryMs);
-      try {
-        const [code] = await once(child, 'exit');
-        expect(code).toBe(0);
-        await new Promise((resolve) =>
-          stdout
-            .once('end', resolve)
-            .resume()
-            .on('data', (chunk) => (output += chunk)),
-        );
-      } finally {
-        clearInterval(slowly);
-      }
+      const { code, output } = await readSlowly(child, stdout, readEveryMs, readBytes);
+      expect(code).toBe(0);
       const lines = output.split('\n').filter((line) => line !== '');
       const isLogLine = (line: string) => {
         try {
