@@ -4,9 +4,9 @@
  * fault — a masked INTERNAL_SERVER_ERROR, a 500 and an error-level stack in the log. Whatever a
  * parser throws other than a GraphQL error comes from reading the client's request, so it is the
  * client's fault: a 400 with BAD_REQUEST, saying which part could not be read and not echoing it.
- * Yoga's JSON parser, the one nearly every request takes, codes its own failures (400 BAD_REQUEST,
- * "POST body sent invalid JSON."), so it is left as it is: wrapping it would put an async function
- * and a promise on every request for nothing.
+ * Yoga's JSON parser, the one nearly every request takes, codes its own failures (BAD_REQUEST, "POST
+ * body sent invalid JSON.", 400 where the client accepts `application/graphql-response+json`), so it is
+ * left as it is: wrapping it would put an async function and a promise on every request for nothing.
  */
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';

@@ -299,14 +299,22 @@ export class LogWriter {
 
   /**
    * Gives up on an entry. Of a batch the pipe took part of, the lines lost are those whose newline had
-   * not gone yet — the one cut short among them — not the whole batch. A notice that never arrived
-   * whole is owed again, by the next one.
+   * not gone yet — the one cut short among them — not the whole batch; but a line cut just before its
+   * newline arrives whole, as the newline written ahead of anything later ends it. A notice that never
+   * arrived whole is owed again, by the next one.
    */
   #dropUnwritten(entry: Unwritten): void {
-    this.#droppedUnreported += entry.reported;
-    if (typeof entry.data === 'string') return this.#drop(entry.lines);
+    if (typeof entry.data === 'string') {
+      this.#droppedUnreported += entry.reported;
+      return this.#drop(entry.lines);
+    }
+    const endedByNextNewline = this.#midLine && entry.data[0] === NEWLINE ? 1 : 0;
     if (this.#midLine) this.#cutLineOpen = true;
-    if (entry.reported === 0) this.#drop(countNewlines(entry.data));
+    if (entry.reported > 0) {
+      if (!endedByNextNewline) this.#droppedUnreported += entry.reported;
+      return;
+    }
+    this.#drop(countNewlines(entry.data) - endedByNextNewline);
   }
 
   /** At exit: what waits, retried while the reader takes it, for at most `exitWaitMs`. */
