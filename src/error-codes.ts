@@ -54,7 +54,10 @@ export const ERROR_CODES = {
     httpStatus: 431,
     when: "the request headers are larger than Node's limit (16 KiB)",
   },
-  UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, when: 'the body is not JSON' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    httpStatus: 415,
+    when: 'the body is not JSON (nor a form or `application/graphql` text); a multipart body (the file-upload format) too: no field takes a file, so it is refused rather than parsed',
+  },
   BAD_REQUEST: {
     httpStatus: 400,
     when: 'malformed JSON or Content-Length, a malformed `Host` header or request target, `Authorization`, `X-Kibo-Refresh-Token` or `X-Vol-Tenant` sent twice, GET `variables` or `extensions` that are not JSON objects, a batch (arrays are not accepted), a missing CSRF header, GET for a mutation, neither a document nor a document id',
