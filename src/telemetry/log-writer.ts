@@ -10,7 +10,8 @@
  * of its own, non-blocking (`openStdoutOfOwn`), so a write takes what the pipe has room for and
  * returns at once; what it could not take waits in this writer's own queue and is retried on a timer,
  * in pieces of whole lines the pipe takes whole or not at all, so stderr on the same pipe (`2>&1`)
- * never lands inside a log line. What waits is bounded: past `maxUnwrittenChars` whole batches are dropped and counted, and the next
+ * lands between log lines, not inside one (but for the line the first write into a full pipe cuts).
+ * What waits is bounded: past `maxUnwrittenChars` whole batches are dropped and counted, and the next
  * batch that gets through starts with a line saying how many. At exit the writer keeps trying for up
  * to `exitWaitMs`, the newest lines first in line after the one being written, so a crash behind a
  * slow reader still leaves its last lines, whole.
@@ -192,14 +193,14 @@ export class LogWriter {
     if (this.#droppedUnreported > 0) {
       const reported = this.#droppedUnreported;
       this.#droppedUnreported = 0;
-      this.#send({ data: `${droppedNotice(reported)}\n`, lines: 0, reported, chars: 0 });
+      this.#send(`${droppedNotice(reported)}\n`, 0, reported);
     }
-    if (batch !== '') this.#send({ data: batch, lines, reported: 0, chars: 0 });
+    if (batch !== '') this.#send(batch, lines);
   }
 
-  /** Writes an entry now if nothing waits before it and the pipe has room; queues what is left of it. */
-  #send(entry: Unwritten): void {
-    entry.chars = entry.data.length;
+  /** Writes lines now if nothing waits before them and the pipe has room; queues what is left of them. */
+  #send(data: string, lines: number, reported = 0): void {
+    const entry: Unwritten = { data, lines, reported, chars: data.length };
     if (this.#unwritten.length === 0) {
       const rest =
         Date.now() - this.#pushedBackAt < WHOLE_LINES_AFTER_PUSH_BACK_MS
