@@ -10,7 +10,9 @@
  * of its own, non-blocking (`openStdoutOfOwn`), so a write takes what the pipe has room for and
  * returns at once; what it could not take waits in this writer's own queue and is retried on a timer,
  * in pieces of whole lines the pipe takes whole or not at all, so stderr on the same pipe (`2>&1`)
- * lands between log lines, not inside one (but for the line the first write into a full pipe cuts).
+ * lands between log lines, not inside one — but for the line the first write into a full pipe cuts
+ * (one per time the pipe fills), a line over 4 KiB (no pipe write of more is whole or nothing), and
+ * on a terminal, which gives no such guarantee at all.
  * What waits is bounded: past `maxUnwrittenChars` whole batches are dropped and counted, and the next
  * batch that gets through starts with a line saying how many. At exit the writer keeps trying for up
  * to `exitWaitMs`, the newest lines first in line after the one being written, so a crash behind a
@@ -310,7 +312,11 @@ export class LogWriter {
       return this.#drop(entry.lines);
     }
     const endedByNextNewline = this.#midLine && entry.data[0] === NEWLINE ? 1 : 0;
-    if (this.#midLine) this.#cutLineOpen = true;
+    if (this.#midLine) {
+      // The newline that ends the half line goes first: what follows it starts a line.
+      this.#cutLineOpen = true;
+      this.#midLine = false;
+    }
     if (entry.reported > 0) {
       if (!endedByNextNewline) this.#droppedUnreported += entry.reported;
       return;
@@ -375,7 +381,8 @@ export class LogWriter {
 function wholeLinesEnd(bytes: Buffer, restOfCutLine: boolean): number {
   const firstLineEnd = bytes.indexOf(NEWLINE) + 1 || bytes.length;
   if (restOfCutLine || firstLineEnd >= WHOLE_OR_NOTHING_BYTES) return firstLineEnd;
-  return bytes.lastIndexOf(NEWLINE, WHOLE_OR_NOTHING_BYTES - 1) + 1;
+  // No newline in reach (a last line without one): the rest goes as one piece, never an empty one.
+  return bytes.lastIndexOf(NEWLINE, WHOLE_OR_NOTHING_BYTES - 1) + 1 || firstLineEnd;
 }
 
 function countNewlines(bytes: Buffer): number {

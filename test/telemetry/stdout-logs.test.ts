@@ -119,18 +119,16 @@ async function readSlowly(
   bytes?: number,
 ): Promise<{ code: number | null; output: string }> {
   let output = '';
+  // Listened for from the start: the slow reads may reach the end before the child's exit is heard.
+  const ended = once(stdout, 'end');
   const slowly = setInterval(() => {
     if (bytes) output += stdout.read(bytes) ?? stdout.read() ?? '';
     else for (let chunk = stdout.read(); chunk !== null; chunk = stdout.read()) output += chunk;
   }, everyMs);
   try {
     const [code] = (await once(child, 'exit')) as [number | null];
-    await new Promise((resolve) =>
-      stdout
-        .once('end', resolve)
-        .resume()
-        .on('data', (chunk) => (output += chunk)),
-    );
+    stdout.on('data', (chunk) => (output += chunk)).resume();
+    await ended;
     return { code, output };
   } finally {
     clearInterval(slowly);
@@ -340,6 +338,16 @@ describe('log lines on stdout', () => {
       expect(torn.length, torn.slice(0, 3).join('\n')).toBeLessThanOrEqual(2);
     },
   );
+
+  it('written in whole-line pieces, still go out when the last has no newline (never an empty piece)', async () => {
+    const { child, stdout } = runFixture('pipe', 'unended', String(BEHIND_LINES));
+    // Not reading yet: the pipe fills, and the writer switches to pieces.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { code, output } = await readSlowly(child, stdout, 5);
+    expect(code).toBe(0);
+    expect(output.endsWith('\n{"msg":"no newline at the end"}')).toBe(true);
+    expect(output.split('\n').filter((line) => line.includes('"behind"'))).toHaveLength(BEHIND_LINES);
+  });
 
   it('end at once when the reader of their pipe left before the first line', async () => {
     // A named pipe nobody reads cannot be opened anew (ENXIO): the writer falls back to fd 1 itself.
