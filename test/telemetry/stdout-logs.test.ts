@@ -135,16 +135,36 @@ async function readSlowly(
   }
 }
 
-/** The `exit-behind` fixture's output: the numbers of its lines that arrived, the count of those said dropped. */
-function readBehind(output: string): { numbers: number[]; noticed: number; lastMessages: string[] } {
-  const lines = output
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { msg: string; line?: number; droppedLines?: number });
+interface LogRecord {
+  msg?: string;
+  line?: number;
+  droppedLines?: number;
+}
+
+/** The lines of an output, each with its record; undefined where a line is not JSON (cut, or glued to another). */
+function parseLines(output: string): { lines: string[]; records: (LogRecord | undefined)[] } {
+  const lines = output.split('\n').filter((line) => line !== '');
+  const records = lines.map((line) => {
+    try {
+      return JSON.parse(line) as LogRecord;
+    } catch {
+      return undefined;
+    }
+  });
+  return { lines, records };
+}
+
+/**
+ * A `behind` fixture's output: the numbers of its lines that arrived, the count of those said dropped,
+ * the last two messages, and how many lines are not JSON.
+ */
+function readBehind(output: string): { numbers: number[]; noticed: number; lastMessages: string[]; torn: number } {
+  const { records } = parseLines(output);
   return {
-    numbers: lines.filter((line) => line.msg === 'behind').map((line) => line.line!),
-    noticed: lines.reduce((sum, line) => sum + (line.droppedLines ?? 0), 0),
-    lastMessages: lines.slice(-2).map((line) => line.msg),
+    numbers: records.filter((record) => record?.msg === 'behind').map((record) => record!.line!),
+    noticed: records.reduce((sum, record) => sum + (record?.droppedLines ?? 0), 0),
+    lastMessages: records.slice(-2).map((record) => record?.msg ?? '(not JSON)'),
+    torn: records.filter((record) => record === undefined).length,
   };
 }
 
@@ -228,7 +248,8 @@ describe('log lines on stdout', () => {
       const output = collect(stdout);
       const [code] = await once(child, 'exit');
       expect(code).toBe(3);
-      const { numbers, noticed, lastMessages } = readBehind(output());
+      const { numbers, noticed, lastMessages, torn } = readBehind(output());
+      expect(torn).toBe(0);
       // Whole lines, in order; on a pipe the backlog beyond what the exit may wait for is dropped, and
       // said so (the newest lines go first), so every line arrived or was counted.
       expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
@@ -244,7 +265,8 @@ describe('log lines on stdout', () => {
     // A reader taking ~650 KB/s: the ~3 MB waiting cannot all go in the second the process may linger.
     const { code, output } = await readSlowly(child, stdout, 25, 16_384);
     expect(code).toBe(3);
-    const { numbers, noticed, lastMessages } = readBehind(output);
+    const { numbers, noticed, lastMessages, torn } = readBehind(output);
+    expect(torn).toBe(0);
     expect(noticed).toBeGreaterThan(0);
     expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
     expect(numbers.length + noticed).toBe(FLOOD_LINES);
@@ -273,29 +295,15 @@ describe('log lines on stdout', () => {
       const report = collect(child.stderr!);
       // Nothing is read until the writer has given up: the pipe holds the start of a line, not its end.
       await waitFor(() => report().includes('gave up'), 20_000);
-      const ended = once(stdout, 'end');
-      const output = collect(stdout);
-      const [code] = await once(child, 'exit');
+      const { code, output } = await readSlowly(child, stdout, 5);
       expect(code).toBe(3);
-      await ended;
-      const lines = output()
-        .split('\n')
-        .filter((line) => line !== '');
-      const records = lines.map((line) => {
-        try {
-          return JSON.parse(line) as { msg: string; droppedLines?: number };
-        } catch {
-          return undefined;
-        }
-      });
+      const { numbers, noticed, lastMessages, torn } = readBehind(output);
       // At most the cut line fails to parse (none when it lacked only its newline), and nothing is glued onto it.
-      expect(records.filter((record) => record === undefined).length).toBeLessThanOrEqual(1);
-      expect(lines.filter((line) => line.split('"msg"').length > 2)).toEqual([]);
+      expect(torn).toBeLessThanOrEqual(1);
+      expect(parseLines(output).lines.filter((line) => line.split('"msg"').length > 2)).toEqual([]);
       // Every line arrived whole or is counted in the notice; the cut one is counted, the whole ones not.
-      const whole = records.filter((record) => record?.msg === 'behind').length;
-      const noticed = records.reduce((sum, record) => sum + (record?.droppedLines ?? 0), 0);
-      expect(whole + noticed).toBe(BEHIND_LINES);
-      expect(records.at(-1)?.msg).toBe('said after giving up');
+      expect(numbers.length + noticed).toBe(BEHIND_LINES);
+      expect(lastMessages.at(-1)).toBe('said after giving up');
     },
   );
 
@@ -323,15 +331,10 @@ describe('log lines on stdout', () => {
       );
       const { code, output } = await readSlowly(child, stdout, readEveryMs, readBytes);
       expect(code).toBe(0);
-      const lines = output.split('\n').filter((line) => line !== '');
-      const isLogLine = (line: string) => {
-        try {
-          return (JSON.parse(line) as { msg?: string }).msg !== undefined;
-        } catch {
-          return false;
-        }
-      };
-      const torn = lines.filter((line) => !isLogLine(line) && !/^plain stderr line \d+$/.test(line));
+      const { lines, records } = parseLines(output);
+      const torn = lines.filter(
+        (line, index) => records[index]?.msg === undefined && !/^plain stderr line \d+$/.test(line),
+      );
       expect(lines.filter((line) => line.startsWith('plain stderr line')).length).toBeGreaterThan(BEHIND_LINES / 20);
       // The line a write cut when the pipe first pushed back may take a stderr line (its two halves then
       // parse as nothing); no other line is cut.
