@@ -65,6 +65,13 @@ export interface ResponseFieldsOptions {
   fieldNodes?: readonly FieldNode[];
   /** Top-level properties the gateway itself needs, whatever was selected. */
   alsoNeeded?: readonly string[];
+  /** Top-level properties the gateway needs only when the selection (after `@skip`/`@include`) has `selected`. */
+  alsoNeededWhen?: ConditionalNeeds | undefined;
+}
+
+export interface ConditionalNeeds {
+  selected: string;
+  properties: readonly string[];
 }
 
 /** What of a resolver's info the projection reads (trusted documents supply it at start, with no request). */
@@ -76,10 +83,13 @@ export type ProjectionInfo = Pick<
 /** `undefined`: ask for the whole ticket (the projection could not be made to fit). */
 export function responseFieldsFor(
   info: ProjectionInfo,
-  { budget, fieldNodes = info.fieldNodes, alsoNeeded = [] }: ResponseFieldsOptions,
+  { budget, fieldNodes = info.fieldNodes, alsoNeeded = [], alsoNeededWhen }: ResponseFieldsOptions,
 ): string | undefined {
   const compute = () => {
     const projection = new Map(projectionFromInfo({ ...info, fieldNodes }));
+    if (alsoNeededWhen && projection.has(alsoNeededWhen.selected)) {
+      for (const property of alsoNeededWhen.properties) projection.set(property, WHOLE_VALUE);
+    }
     for (const property of alsoNeeded) projection.set(property, WHOLE_VALUE);
     return responseFieldsForProjection(projection, budget);
   };
@@ -92,6 +102,7 @@ export function responseFieldsFor(
     keyParts.set(node, part);
   }
   let key = `${part.id}|${budget.maxLength}|${alsoNeeded.join(',')}|`;
+  if (alsoNeededWhen) key += `${alsoNeededWhen.selected}:${alsoNeededWhen.properties.join(',')}|`;
   for (const name of part.conditionVariables) key += `${String(info.variableValues[name])};`;
 
   const cached = cache.get(key);

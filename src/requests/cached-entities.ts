@@ -24,6 +24,12 @@ import { toGraphQLError } from './upstream-errors.js';
 /** The ticket property that bounds an entry's life; asked for on every cached fetch. */
 export const TICKET_EXPIRY = 'accessTokenExpiration';
 
+/**
+ * The ticket property a client presents, as its bearer, to use a new ticket: what names the
+ * entries switchTenant seeds, and what a switch must have asked for before it seeds any.
+ */
+export const SEEDING_BEARER = 'jwtAccessToken';
+
 /** Refusals that say these credentials may not read what they cached. */
 const REFUSALS = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND']);
 
@@ -141,6 +147,8 @@ export function seedFromTicket(
   if (!ticket.jwtAccessToken || !ticket.refreshToken) return Promise.resolve();
   let fetched = fetchedProjections.get(responseFields);
   if (!fetched) fetchedProjections.set(responseFields, (fetched = parseHeld(responseFields)));
+  // A JWT the switch did not ask for (a Kibo sending more than asked) reached no client.
+  if (!fetched.has(SEEDING_BEARER)) return Promise.resolve();
   const sets = withoutCredentials(paths.seedSetsOf(ticket, fetched), [credentials, ticket]);
   if (sets.size === 0) return Promise.resolve();
   const caller = cache.caller({ bearer: ticket.jwtAccessToken, refreshToken: ticket.refreshToken });

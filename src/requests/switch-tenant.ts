@@ -5,9 +5,9 @@
  */
 import { getNamedType, type FieldNode, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { KiboTicket } from '../kibo/types.js';
-import { responseFieldsFor } from '../projection/response-fields.js';
+import { responseFieldsFor, type ConditionalNeeds } from '../projection/response-fields.js';
 import { ticketsOf, type GatewayContext } from './context.js';
-import { evictOnRefusal, seedFromTicket, TICKET_EXPIRY } from './cached-entities.js';
+import { evictOnRefusal, SEEDING_BEARER, seedFromTicket, TICKET_EXPIRY } from './cached-entities.js';
 import { credentialsFor } from './credentials.js';
 import type { EntityPaths } from './entity-sets.js';
 import { COOKIE_TICKET_PROPERTIES, setRefreshTokenCookie } from './refresh-token-cookie.js';
@@ -34,7 +34,8 @@ export async function switchTenant(
     ? responseFieldsFor(info, {
         budget: context.kibo.queryBudget,
         fieldNodes: sharing.fieldNodes,
-        alsoNeeded: alsoNeeded(context),
+        alsoNeeded: context.refreshTokenCookie ? COOKIE_TICKET_PROPERTIES : [],
+        alsoNeededWhen: context.entityCache ? SEEDING_NEEDS : undefined,
       })
     : undefined;
   const call = { tenantId: args.tenantId, responseFields, ...credentials };
@@ -68,14 +69,16 @@ export async function switchTenant(
   return ticket;
 }
 
-/** The ticket's credentials and expiry seed the entity cache; GraphQL returns them only if selected. */
-const SEED_PROPERTIES = ['jwtAccessToken', 'refreshToken', TICKET_EXPIRY];
-const SEED_AND_COOKIE_PROPERTIES = [...new Set([...SEED_PROPERTIES, ...COOKIE_TICKET_PROPERTIES])];
-
-function alsoNeeded(context: GatewayContext): readonly string[] {
-  if (!context.entityCache) return context.refreshTokenCookie ? COOKIE_TICKET_PROPERTIES : [];
-  return context.refreshTokenCookie ? SEED_AND_COOKIE_PROPERTIES : SEED_PROPERTIES;
-}
+/**
+ * The ticket's credentials and expiry seed the entity cache (GraphQL returns them only if
+ * selected), but only when the client asked for the ticket's JWT: entries are found by the
+ * credentials a later request presents, and a JWT the client never saw cannot be presented, so
+ * seeding from that ticket would spend a hash, an entry and two tokens fetched for nothing.
+ */
+const SEEDING_NEEDS: ConditionalNeeds = {
+  selected: SEEDING_BEARER,
+  properties: [SEEDING_BEARER, 'refreshToken', TICKET_EXPIRY],
+};
 
 /**
  * Every root field that makes the same Kibo call as this one (same arguments), so aliases with

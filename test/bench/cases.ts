@@ -13,9 +13,13 @@ export const PROJECTED_FIELDS = 'accessToken,tenant(id,name,sites(id,name))';
 export const PROJECTED_QUERY =
   'mutation { switchTenant(tenantId: 100002) { accessToken tenant { id name sites { id name } } } }';
 const WIDE_QUERY = `mutation { switchTenant(tenantId: 100002) ${WIDE_SELECTION} }`;
-const TRUSTED_ID = Object.entries(readManifestFile(DEFAULT_MANIFEST_URL)).find(([, text]) =>
-  text.startsWith('mutation SwitchTenantTokens('),
-)?.[0];
+const trustedId = (operationName: string) =>
+  Object.entries(readManifestFile(DEFAULT_MANIFEST_URL)).find(([, text]) =>
+    text.startsWith(`mutation ${operationName}(`),
+  )?.[0];
+const TRUSTED_ID = trustedId('SwitchTenantTokens');
+/** Selects the new ticket's JWT, so each switch seeds the entity cache (SwitchTenantTokens does not). */
+const SEEDING_ID = trustedId('AdminSwitchTenant');
 /** The case every other is measured beside and divided by. */
 export const FLOOR = 'proxy-floor';
 export const CREDENTIALS = { authorization: `Bearer ${DEMO.appToken}`, 'x-kibo-refresh-token': DEMO.refreshToken };
@@ -123,6 +127,8 @@ const raw =
 
 const tenantOf = (body: any) => body?.data?.switchTenant?.tenant ?? body?.tenant;
 const projectedAnswer = (body: any) => !body.errors && tenantOf(body)?.sites?.length === 5;
+const seedingAnswer = (body: any) =>
+  !body.errors && typeof body.data?.switchTenant?.jwtAccessToken === 'string' && tenantOf(body)?.id === 100002;
 
 export const CASES: BenchCase[] = [
   {
@@ -184,11 +190,20 @@ export const CASES: BenchCase[] = [
     fastPath: true,
   },
   {
-    name: 'gateway-trusted-no-cache',
-    what: 'gateway-trusted with ENTITY_CACHE=off: what seeding the entity cache from each switch costs',
+    name: 'gateway-trusted-seeding',
+    what: 'AdminSwitchTenant by id (the new JWT, its expiry, the refresh token, tenant { id name }): every switch seeds the entity cache',
+    server: 'gateway',
+    request: graphql({ documentId: SEEDING_ID, variables: { tenantId: 100002 } }),
+    correct: seedingAnswer,
+    upstream: true,
+    fastPath: true,
+  },
+  {
+    name: 'gateway-trusted-seeding-no-cache',
+    what: 'gateway-trusted-seeding with ENTITY_CACHE=off: what seeding the entity cache costs',
     server: 'gateway-no-cache',
-    request: graphql({ documentId: TRUSTED_ID, variables: { tenantId: 100002 } }),
-    correct: projectedAnswer,
+    request: graphql({ documentId: SEEDING_ID, variables: { tenantId: 100002 } }),
+    correct: seedingAnswer,
     upstream: true,
     fastPath: true,
   },

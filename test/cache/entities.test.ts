@@ -199,6 +199,34 @@ describe('entity cache', () => {
     expect(tenants.body).toEqual({ data: { _entities: [{ id: 100001, name: expect.any(String) }] } });
   });
 
+  it('a switch whose answer leaves out the ticket’s JWT asks Kibo for no token and seeds nothing', async () => {
+    // Entries are found by the credentials a later request presents; without the new JWT no client
+    // can present this ticket's, so its entries could never be read.
+    const switchTo100001 = (skipJwt: boolean) =>
+      stack.graphql<{ switchTenant: { jwt?: string } }>(
+        'mutation($skip: Boolean!) { switchTenant(tenantId: 100001) { accessToken jwt: jwtAccessToken @skip(if: $skip) tenant { id name sites { id name } } } }',
+        {
+          variables: { skip: skipJwt },
+          headers: { authorization: `Bearer ${DEMO.appToken}`, 'x-kibo-refresh-token': teamRefreshToken(15) },
+        },
+      );
+    const entries = async () => (await stack.gateway.entityCache!.dump()).memory.length;
+    const before = await entries();
+    const skipped = await switchTo100001(true);
+    expect(skipped.body.errors).toBeUndefined();
+    expect(skipped.body.data?.switchTenant).not.toHaveProperty('jwt');
+    expect(stack.receivedResponseFields()).toHaveLength(1);
+    expect(stack.receivedResponseFields()[0]).not.toMatch(/jwtAccessToken|refreshToken|accessTokenExpiration/);
+    expect(await entries()).toBe(before);
+
+    // The same document with the JWT included is seeded (so nothing above passes for want of seeding).
+    stack.resetRecords();
+    const selected = await switchTo100001(false);
+    expect(selected.body.data?.switchTenant.jwt).toEqual(expect.any(String));
+    expect(stack.receivedResponseFields()[0]).toMatch(/jwtAccessToken.*refreshToken|refreshToken.*jwtAccessToken/);
+    expect(await entries()).toBeGreaterThan(before);
+  });
+
   it('a seed from the ticket’s own tenant only answers for what it holds', async () => {
     const seeded = await stack.graphql<{ switchTenant: { jwtAccessToken: string; refreshToken: string } }>(
       'mutation { switchTenant(tenantId: 100009) { jwtAccessToken refreshToken tenant { id sites { id name } } } }',

@@ -103,6 +103,7 @@ describe('the entity cache', () => {
   const WIDE = /* GraphQL */ `
     mutation {
       switchTenant(tenantId: 100002) {
+        jwtAccessToken
         availableTenants {
           id
           name
@@ -181,7 +182,8 @@ describe('the entity cache', () => {
       const fields = selections.map((field, i) =>
         field.includes('{') ? field.replace(' {', ` @include(if: $v${i}) {`) : `${field} @include(if: $v${i})`,
       );
-      const document = `mutation(${variables}) { switchTenant(tenantId: 100002) { tenant { id ${fields.join(' ')} } } }`;
+      // The JWT selected: only a switch whose client gets it seeds the cache.
+      const document = `mutation(${variables}) { switchTenant(tenantId: 100002) { jwtAccessToken tenant { id ${fields.join(' ')} } } }`;
       await withStack(
         {
           env: { LOG_LEVEL: 'silent', ENTITY_CACHE: 'on', KIBO_MAX_CONCURRENT_PER_CREDENTIAL: '64' },

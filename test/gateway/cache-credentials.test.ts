@@ -11,7 +11,8 @@ import { DEMO_HEADERS, type Stack } from '../support/stack.js';
 
 const later = () => new Date(Date.now() + 3_600_000).toISOString();
 const NOW = new Date().toISOString();
-const SWITCH = 'mutation { switchTenant(tenantId: 1) { tenant { id sites { id name } } } }';
+// The ticket's JWT selected: a switch seeds the cache only when the client gets it.
+const SWITCH = 'mutation { switchTenant(tenantId: 1) { jwtAccessToken tenant { id sites { id name } } } }';
 const SITES = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Site { id name } } }';
 const CONTEXT = { ...DEMO_HEADERS, 'x-vol-tenant': '100002' };
 

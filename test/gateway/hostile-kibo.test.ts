@@ -70,7 +70,8 @@ describe('a ticket the entity cache cannot store', () => {
   // A query budget that folds `tenant(id,sites(id,name))` to `tenant(id,sites)`: sites are asked
   // for, and held, whole, so whatever extra property Kibo adds to a site is seeded with it.
   const FOLDING = { ENTITY_CACHE: 'on', KIBO_MAX_QUERY_LENGTH: '120' };
-  const SWITCH = 'mutation { switchTenant(tenantId: 1) { tenant { id sites { id name } } } }';
+  // The ticket's JWT selected: a switch seeds the cache only when the client gets it.
+  const SWITCH = 'mutation { switchTenant(tenantId: 1) { jwtAccessToken tenant { id sites { id name } } } }';
   /** A ticket switchTenant seeds the cache from (it carries the tokens and expiry seeding needs). */
   const seedable = (jwtAccessToken: string, sites: object[]) => ({
     ...good(),
@@ -92,7 +93,23 @@ describe('a ticket the entity cache cannot store', () => {
       expect(hostile.received[0]?.responseFields).toMatch(/tenant\(id,sites\)/);
       expect(response.status).toBe(200);
       expect(response.body.errors).toBeUndefined();
-      expect(response.body.data).toEqual({ switchTenant: { tenant: { id: 1, sites: [{ id: 2, name: 'S' }] } } });
+      expect(response.body.data).toEqual({
+        switchTenant: { jwtAccessToken: 'hostile-jwt-0123456789', tenant: { id: 1, sites: [{ id: 2, name: 'S' }] } },
+      });
+    });
+  });
+
+  it('a JWT Kibo sends unasked (the selection left it out) seeds nothing: no client has it', async () => {
+    await withHostileStack(FOLDING, async (hostile, stack) => {
+      hostile.respond = () => ticketReply(seedable('hostile-jwt-0123456789', [{ id: 2, name: 'S' }]));
+      const stored = async () => (await stack.gateway.entityCache!.dump()).memory;
+      const unasked = await stack.graphql('mutation { switchTenant(tenantId: 1) { tenant { id sites { id name } } } }');
+      expect(unasked.body.errors).toBeUndefined();
+      expect(hostile.received[0]?.responseFields).not.toContain('jwtAccessToken');
+      expect(await stored()).toHaveLength(0);
+      // The same ticket, its JWT selected, is stored.
+      expect((await stack.graphql(SWITCH)).body.errors).toBeUndefined();
+      expect((await stored()).length).toBeGreaterThan(0);
     });
   });
 
