@@ -93,7 +93,10 @@ export function responseFieldsFor(
     for (const property of alsoNeeded) projection.set(property, WHOLE_VALUE);
     return responseFieldsForProjection(projection, budget);
   };
-  if (fieldNodes !== info.fieldNodes) return compute();
+  // The key is made of one node (its id and the variables `@skip`/`@include` read beneath it): a
+  // field graphql-js merged from several nodes under one response key is computed each time, as
+  // merged aliases are, since its other nodes' conditions are not in that key.
+  if (fieldNodes !== info.fieldNodes || fieldNodes.length > 1) return compute();
 
   const node = info.fieldNodes[0]!;
   let part = keyParts.get(node);

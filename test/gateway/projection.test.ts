@@ -240,6 +240,30 @@ describe('responseFields derived from the selection set', () => {
     expect('user' in data.switchTenant).toBe(!variables.withoutUser);
   });
 
+  it('honours @include on the second of two nodes merged under one response key, whatever a request before set', async () => {
+    // graphql-js resolves both nodes as one field; a cached projection keyed on the first node alone
+    // answered `$withToken: true` with what an earlier `false` fetched (accessToken null).
+    const operation = /* GraphQL */ `
+      mutation ($withToken: Boolean!) {
+        switchTenant(tenantId: 100002) {
+          tenant {
+            id
+          }
+        }
+        switchTenant(tenantId: 100002) {
+          accessToken @include(if: $withToken)
+        }
+      }
+    `;
+    for (const withToken of [false, true, false]) {
+      const { sent, data } = await sentFor(operation, { withToken });
+      expect(sent).toBe(withToken ? 'accessToken,tenant(id)' : 'tenant(id)');
+      if (withToken) expect(data.switchTenant.accessToken).toEqual(expect.any(String));
+      else expect(data.switchTenant).not.toHaveProperty('accessToken');
+      stack.resetRecords();
+    }
+  });
+
   it('honours literal @skip/@include on fragments', async () => {
     const { sent } = await sentFor(/* GraphQL */ `
       mutation {
