@@ -171,6 +171,7 @@ export function withDeadline<T>(
     const overdue: SweptCall = {
       deadline: performance.now() + maxMs,
       callerSignal: undefined,
+      sweepSlot: -1,
       abort: () => {
         sweep.untrack(overdue);
         const error = createGraphQLError(`The operation took longer than ${maxMs} ms (MAX_EXECUTION_MS).`, {

@@ -47,6 +47,8 @@ subscribe('undici:client:sendHeaders', (message) => {
 export class TicketExchange implements Dispatcher.DispatchHandler {
   /** Whether the request went out on a connection that had carried an earlier request. */
   reusedConnection = false;
+  /** Kept by the deadline sweep while it tracks the exchange. */
+  sweepSlot = -1;
   /** Set by the first byte of an answer (a 1xx included). */
   private answered = false;
   private failure: Error | undefined;
