@@ -28,7 +28,7 @@ import { useSafeRequestParsing } from './plugins/use-safe-request-parsing.js';
 import { useUpstreamCallCap } from './plugins/use-upstream-call-cap.js';
 import { CredentialConcurrencyLimit } from './requests/concurrency-limit.js';
 import { createRequestContext, type GatewayContext, type RequestSettings } from './requests/context.js';
-import { COOKIE_TICKET_PROPERTIES } from './requests/refresh-token-cookie.js';
+import { gatewayNeeds } from './requests/switch-tenant.js';
 import { schema } from './schema/index.js';
 import type { Logger } from './telemetry/logger.js';
 import { noteKiboCorrelationIds } from './telemetry/request-notes.js';
@@ -102,7 +102,7 @@ export function createGatewayApp(options: YogaAppOptions): GatewayApp {
   const prepared = new PreparedDocuments(trusted, {
     schema,
     budget: options.kibo.queryBudget,
-    alsoNeeded: options.refreshTokenCookie ? COOKIE_TICKET_PROPERTIES : [],
+    needs: gatewayNeeds(options),
     projection: options.projection,
   });
   const parserCache = boundedParserCache();

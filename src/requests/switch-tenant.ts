@@ -5,7 +5,7 @@
  */
 import { getNamedType, type FieldNode, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { KiboTicket } from '../kibo/types.js';
-import { responseFieldsFor, type ConditionalNeeds } from '../projection/response-fields.js';
+import { responseFieldsFor, type ConditionalNeeds, type ResponseFieldsOptions } from '../projection/response-fields.js';
 import { ticketsOf, type GatewayContext } from './context.js';
 import { evictOnRefusal, SEEDING_BEARER, seedFromTicket, TICKET_EXPIRY } from './cached-entities.js';
 import { credentialsFor } from './credentials.js';
@@ -30,12 +30,13 @@ export async function switchTenant(
   const cookie = context.refreshTokenCookie;
   const credentials = credentialsFor(context.request, args.refreshToken, cookie);
   const sharing = fieldsSharingThisCall(context, info);
+  const needs = gatewayNeeds(context);
   const responseFields = context.projection
     ? responseFieldsFor(info, {
         budget: context.kibo.queryBudget,
         fieldNodes: sharing.fieldNodes,
-        alsoNeeded: context.refreshTokenCookie ? COOKIE_TICKET_PROPERTIES : [],
-        alsoNeededWhen: context.entityCache ? SEEDING_NEEDS : undefined,
+        alsoNeeded: needs.alsoNeeded,
+        alsoNeededWhen: needs.alsoNeededWhen,
       })
     : undefined;
   const call = { tenantId: args.tenantId, responseFields, ...credentials };
@@ -79,6 +80,28 @@ const SEEDING_NEEDS: ConditionalNeeds = {
   selected: SEEDING_BEARER,
   properties: [SEEDING_BEARER, 'refreshToken', TICKET_EXPIRY],
 };
+
+export type GatewayNeeds = Pick<ResponseFieldsOptions, 'alsoNeeded' | 'alsoNeededWhen'>;
+
+/** By [cookie mode][entity cache]: made once, since every switch asks. */
+const GATEWAY_NEEDS: GatewayNeeds[][] = [false, true].map((cookie) =>
+  [false, true].map((cache) => ({
+    alsoNeeded: cookie ? COOKIE_TICKET_PROPERTIES : [],
+    alsoNeededWhen: cache ? SEEDING_NEEDS : undefined,
+  })),
+);
+
+/**
+ * What the gateway adds to a switch's projection itself. The resolver and the trusted documents'
+ * projections computed at start (trusted-documents/prepare.ts) must add the same, or those land
+ * under a cache key the resolver never reads.
+ */
+export function gatewayNeeds(settings: {
+  refreshTokenCookie?: string | undefined;
+  entityCache?: unknown;
+}): GatewayNeeds {
+  return GATEWAY_NEEDS[settings.refreshTokenCookie ? 1 : 0]![settings.entityCache ? 1 : 0]!;
+}
 
 /**
  * Every root field that makes the same Kibo call as this one (same arguments), so aliases with

@@ -20,6 +20,7 @@ import {
 } from 'graphql';
 import { responseFieldsFor, type QueryBudget } from '../projection/response-fields.js';
 import { SWITCH_TENANT, switchTenantCalls } from '../requests/switch-tenant-calls.js';
+import type { GatewayNeeds } from '../requests/switch-tenant.js';
 import type { TrustedDocuments } from './manifest.js';
 
 export interface PreparedDocument {
@@ -33,8 +34,8 @@ export interface PrepareOptions {
   schema: GraphQLSchema;
   /** The Kibo client's query budget: the projection is fitted to it exactly as at request time. */
   budget: QueryBudget;
-  /** Top-level properties the gateway adds itself (the cookie's, in cookie mode). */
-  alsoNeeded: readonly string[];
+  /** What the gateway adds to the selection itself, exactly as the resolver does (`gatewayNeeds`). */
+  needs: GatewayNeeds;
   /** Projection off (PROJECTION=false): nothing to compute. */
   projection: boolean;
 }
@@ -89,10 +90,7 @@ function prepare(document: DocumentNode, options: PrepareOptions): PreparedDocum
         variableValues: {},
         operation,
       };
-      responseFields.set(
-        fieldNode,
-        responseFieldsFor(info, { budget: options.budget, alsoNeeded: options.alsoNeeded }),
-      );
+      responseFields.set(fieldNode, responseFieldsFor(info, { budget: options.budget, ...options.needs }));
     }
   }
   return { calls: calls?.length, responseFields };

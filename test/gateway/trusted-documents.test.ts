@@ -13,6 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { KiboClient } from '../../src/kibo/client.js';
+import { projectionCacheSize } from '../../src/projection/response-fields.js';
 import { schema } from '../../src/schema/index.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { DEFAULT_MANIFEST_URL, documentIdOf, loadTrustedDocuments } from '../../src/trusted-documents/manifest.js';
@@ -340,7 +341,7 @@ describe('work done once, at start', () => {
       const prepared = new PreparedDocuments(trusted, {
         schema,
         budget: kibo.queryBudget,
-        alsoNeeded: [],
+        needs: { alsoNeeded: [] },
         projection: true,
       });
       const tokens = prepared.get(trusted.get(TOKENS_ID)!.document)!;
@@ -350,6 +351,34 @@ describe('work done once, at start', () => {
       await kibo.close();
     }
   });
+
+  it.each(['off', 'on'])(
+    'computes no projection for a trusted document’s first request (ENTITY_CACHE=%s): the one made at start is found',
+    async (entityCache) => {
+      // With the entity cache on, the resolver adds the seeding properties when the JWT is selected:
+      // the projection made at start must have been made with them, or it sits under another key.
+      const seeding = 'mutation Seeding { switchTenant(tenantId: 100002) { jwtAccessToken tenant { id name } } }';
+      const path = manifestFile([seeding]);
+      await withStack(
+        {
+          sharedEmulator: emulator,
+          env: {
+            TRUSTED_DOCUMENTS: 'only',
+            TRUSTED_DOCUMENTS_MANIFEST: path,
+            LOG_LEVEL: 'silent',
+            ENTITY_CACHE: entityCache,
+          },
+        },
+        async (stack) => {
+          const before = projectionCacheSize();
+          const { body } = await post(stack, { documentId: documentIdOf(seeding) });
+          expect(body.errors).toBeUndefined();
+          expect(projectionCacheSize()).toBe(before);
+          if (entityCache === 'on') expect(stack.receivedResponseFields()[0]).toMatch(/refreshToken/);
+        },
+      );
+    },
+  );
 
   it('refuses a trusted document over the call cap from its precomputed count, calling nothing', async () => {
     const twoCalls =
