@@ -69,8 +69,11 @@ export interface ResponseFieldsOptions {
   alsoNeededWhen?: ConditionalNeeds | undefined;
 }
 
+/** Properties the gateway asks Kibo for only when the client's selection has another one. */
 export interface ConditionalNeeds {
+  /** The top-level property whose presence in the selection decides. */
   selected: string;
+  /** What is then asked as well (whole values). */
   properties: readonly string[];
 }
 
