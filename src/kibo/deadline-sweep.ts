@@ -24,9 +24,11 @@ export class CallerGone extends Error {}
  * The calls in flight sit in slots of an array, a freed slot taken by the next call, rather than in
  * a Set. A Set churned by every call kept calls alive long after they ended: measured under load,
  * ~21 % of everything the trusted path allocated was promoted to the old generation (scavenges of
- * 10–13 ms, against 1.6–1.9 ms with these slots, and 0.2 % promoted). V8 rebuilds a Set's table as
- * deleted entries pile up, and the table it replaces, promoted by then, still points at its entries
- * until the next full collection: each call, its context and its answer lived on with it.
+ * 10–13 ms, against 1.6–1.9 ms with these slots, and 0.2 % promoted). The likely mechanism, which
+ * the measurements fit but V8's source was not read to confirm: V8 rebuilds a Set's table as
+ * deleted entries pile up, an old Set's new table is made in the old generation, and the table it
+ * replaces still points at its entries until the next full collection, so each call, its context
+ * and its answer lived on with it. test/kibo/deadline-sweep.test.ts checks the effect, not the cause.
  */
 export class DeadlineSweep {
   private readonly slots: Array<SweptCall | undefined> = [];
