@@ -34,7 +34,6 @@ export class DeadlineSweep {
   private readonly slots: Array<SweptCall | undefined> = [];
   /** Slots emptied since, taken before the array grows: it stays as long as the most calls ever in flight at once. */
   private readonly freeSlots: number[] = [];
-  private tracked = 0;
   private timer: NodeJS.Timeout | undefined;
 
   /** `tickMs`: how often calls are checked, so also how late a deadline or a disconnect may be noticed. */
@@ -45,9 +44,9 @@ export class DeadlineSweep {
     return new DeadlineSweep(Math.min(100, Math.max(5, Math.floor(requestTimeoutMs / 8))));
   }
 
-  /** Calls tracked now. */
+  /** Calls tracked now: every slot is either taken or free. */
   get size(): number {
-    return this.tracked;
+    return this.slots.length - this.freeSlots.length;
   }
 
   track(call: SweptCall): void {
@@ -55,7 +54,6 @@ export class DeadlineSweep {
     const slot = this.freeSlots.pop() ?? this.slots.length;
     this.slots[slot] = call;
     call.sweepSlot = slot;
-    this.tracked++;
     if (!this.timer) {
       this.timer = setInterval(() => this.sweep(), this.tickMs);
       this.timer.unref();
@@ -69,7 +67,6 @@ export class DeadlineSweep {
     this.slots[slot] = undefined;
     this.freeSlots.push(slot);
     call.sweepSlot = -1;
-    this.tracked--;
   }
 
   close(): void {
@@ -78,7 +75,7 @@ export class DeadlineSweep {
   }
 
   private sweep(): void {
-    if (this.tracked === 0) {
+    if (this.size === 0) {
       // Idle: the next burst starts from an empty array, whatever the last one's peak was.
       this.slots.length = 0;
       this.freeSlots.length = 0;

@@ -83,14 +83,6 @@ const SEEDING_NEEDS: ConditionalNeeds = {
 
 export type GatewayNeeds = Pick<ResponseFieldsOptions, 'alsoNeeded' | 'alsoNeededWhen'>;
 
-/** By [cookie mode][entity cache]: made once, since every switch asks. */
-const GATEWAY_NEEDS: GatewayNeeds[][] = [false, true].map((cookie) =>
-  [false, true].map((cache) => ({
-    alsoNeeded: cookie ? COOKIE_TICKET_PROPERTIES : [],
-    alsoNeededWhen: cache ? SEEDING_NEEDS : undefined,
-  })),
-);
-
 /**
  * What the gateway adds to a switch's projection itself. The resolver and the trusted documents'
  * projections computed at start (trusted-documents/prepare.ts) must add the same, or those land
@@ -100,7 +92,10 @@ export function gatewayNeeds(settings: {
   refreshTokenCookie?: string | undefined;
   entityCache?: unknown;
 }): GatewayNeeds {
-  return GATEWAY_NEEDS[settings.refreshTokenCookie ? 1 : 0]![settings.entityCache ? 1 : 0]!;
+  return {
+    alsoNeeded: settings.refreshTokenCookie ? COOKIE_TICKET_PROPERTIES : [],
+    alsoNeededWhen: settings.entityCache ? SEEDING_NEEDS : undefined,
+  };
 }
 
 /**
