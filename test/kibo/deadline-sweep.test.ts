@@ -48,18 +48,26 @@ describe('DeadlineSweep', () => {
     sweep.close();
   });
 
-  it('untracking twice, or a call never tracked, changes nothing; a freed slot taken again is not freed by its old call', () => {
+  it('untracking twice, or a call never tracked here, changes nothing; a freed slot taken again is not freed by its old call', () => {
     const sweep = new DeadlineSweep(TICK_MS);
     const first = call(performance.now() + 60_000);
     const never = call(performance.now() + 60_000);
+    // Tracked by another sweep (the Kibo client's and the executions' are two): in slot 0 there too.
+    const elsewhere = new DeadlineSweep(TICK_MS);
+    const another = call(performance.now() + 60_000);
+    elsewhere.track(another);
     sweep.track(first);
     sweep.untrack(first);
     const second = call(performance.now() + 60_000);
     sweep.track(second);
     expect(second.sweepSlot).toBe(0); // the slot `first` left
+    expect(another.sweepSlot).toBe(0);
     sweep.untrack(first);
     sweep.untrack(never);
+    sweep.untrack(another);
     expect(sweep.size).toBe(1);
+    elsewhere.untrack(another);
+    elsewhere.close();
     sweep.track(second);
     expect(sweep.size).toBe(1);
     sweep.untrack(second);
